@@ -1,0 +1,6 @@
+#pragma once
+
+namespace berth {
+const char* version();
+const char* commit();
+}  // namespace berth
