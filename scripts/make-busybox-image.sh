@@ -6,16 +6,18 @@
 #
 # OUT.tar is an OCI image layout archive (oci-layout, index.json, blobs/sha256/...)
 # that also carries a docker-archive manifest.json pointing at the same blobs, so
-# it loads with any of:
-#   ctr -n NS image import OUT.tar          (name from io.containerd.image.name)
-#   podman load -i OUT.tar                  (read as docker-archive, keeps NAME:TAG)
-#   podman load -i oci-archive:OUT.tar      (OCI path, name from ref.name annotation)
-#   skopeo copy oci-archive:OUT.tar ...
+# it loads with (checked with containerd 1.6.20 and podman 4.3.1):
+#   ctr -n NS image import OUT.tar   -> docker.io/library/NAME:TAG, or NAME:TAG as given
+#                                       when it has a registry host (io.containerd.image.name;
+#                                       org.opencontainers.image.ref.name holds just TAG)
+#   podman load -i OUT.tar           -> localhost/... or docker.io/... NAME:TAG
+# Use a fully qualified name (e.g. localhost/berthtest/busybox:1) to get the same
+# name in both.
 #
 # Contents: /bin/busybox plus a symlink for every applet (busybox --list-full),
 # /etc/{passwd,group,hostname,hosts}, empty /dev /proc /sys /tmp /root /run /var.
-# The single layer is an uncompressed tar by default (docker-archive readers
-# expect that); set BUSYBOX_IMAGE_GZIP=1 to gzip it (OCI-only consumers).
+# The single layer is an uncompressed tar by default (safest for docker-archive
+# readers); BUSYBOX_IMAGE_GZIP=1 gzips it (ctr and podman load that variant too).
 # Output is byte-for-byte reproducible: fixed mtimes, sorted entries, uid/gid 0.
 #
 # Needs only bash, coreutils, GNU tar, gzip and sha256sum.

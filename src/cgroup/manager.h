@@ -5,8 +5,10 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -41,7 +43,15 @@ public:
     // True when the cgroup has a cgroup2 part in which the container's `cgroup` mount and
     // cgroup namespace should be rooted.
     virtual Layout layout() const = 0;
+    // The cgroup2 directory (Unified: the cgroup itself; Hybrid: its part in the `unified`
+    // mount); empty on Legacy.
+    virtual std::string unified_path() const { return {}; }
 };
+
+// Sees every control-file write before it is made: the full path and the value. A non-zero
+// return is taken as the write's errno and nothing is written (tests record the order of
+// writes and play the kernel refusing a value with it).
+using WriteHook = std::function<int(const std::string& path, std::string_view value)>;
 
 struct Options {
     std::string cgroups_path;  // linux.cgroupsPath; empty: "/berth/<id>"
@@ -49,10 +59,17 @@ struct Options {
     bool systemd = false;      // refused with a clear error where systemd is not running
     std::string mount_root = "/sys/fs/cgroup";  // tests point this at a fake tree
     std::string proc_self_cgroup = "/proc/self/cgroup";
+    std::string proc_self_mountinfo = "/proc/self/mountinfo";  // where hierarchies are mounted
+    std::string systemd_run_dir = "/run/systemd/system";       // exists when systemd is PID 1
+    WriteHook write_hook;                                      // unset: writes go straight through
 };
 
-// Detects the layout under mount_root and returns the matching manager.
+// Detects the layout under mount_root (from the mounts in proc_self_mountinfo) and returns the
+// matching manager. Nothing is created on disk until create().
 Result<std::unique_ptr<Manager>> open(const Options& o);
+// From the filesystem types alone: cgroup2 at mount_root is Unified, cgroup2 at
+// mount_root/unified is Hybrid, anything else Legacy.
 Layout detect_layout(const std::string& mount_root);
+const char* layout_name(Layout l);
 
 }  // namespace berth::cgroup

@@ -15,8 +15,8 @@ struct CpuStats {
 };
 
 struct MemoryStats {
-    uint64_t usage = 0, max_usage = 0, limit = 0, failcnt = 0;
-    uint64_t swap_usage = 0, swap_limit = 0;
+    uint64_t usage = 0, max_usage = 0, limit = 0, failcnt = 0;  // limit: UINT64_MAX for "max"
+    uint64_t swap_usage = 0, swap_limit = 0;  // memory+swap, as runc reports them on v1 and v2
     uint64_t rss = 0, cache = 0, inactive_file = 0, active_file = 0;
     uint64_t working_set = 0;  // usage - inactive_file, floored at 0
     uint64_t oom_kill = 0;

@@ -12,6 +12,11 @@
 
 #include "base/result.h"
 
+// GNU modes predefine `linux` as 1, which would break the Spec::linux member below.
+#ifdef linux
+#undef linux
+#endif
+
 namespace berth::oci {
 
 struct Rlimit {
@@ -257,5 +262,8 @@ Result<Resources> parse_resources(std::string_view json_text);
 
 // The config `spec` writes, as runc's: sh in a rootfs/, with the default masks and mounts.
 std::string default_spec_json(bool rootless);
+
+// A process object as JSON (the inverse of parse_process); fields at their defaults are left out.
+std::string to_json(const Process& process);
 
 }  // namespace berth::oci

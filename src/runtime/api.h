@@ -73,6 +73,9 @@ Result<cgroup::Stats> stats(const GlobalOptions& g, const std::string& id);
 // A container's process spec as created (for `exec` flag-form defaults: env, cwd, user, caps).
 Result<oci::Process> init_process(const GlobalOptions& g, const std::string& id);
 
+// The OCI runtime-spec version berth-runtime targets: `--version`, features' ociVersionMax.
+inline constexpr const char* kOciSpecVersion = "1.2.1";
+
 // The OCI "features" document for this runtime.
 std::string features_json();
 // The state JSON as the spec writes it (`state` verb, hooks' stdin).

@@ -1,0 +1,35 @@
+// Shared between the verbs: a loaded container (record, config, cgroup) and its status.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "cgroup/manager.h"
+#include "oci/spec.h"
+#include "runtime/api.h"
+#include "runtime/state.h"
+
+namespace berth::runtime {
+
+struct Created {
+    pid_t pid = 0;
+    Record record;
+};
+
+Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o);
+
+struct Container {
+    StateDir dir;
+    Record record;
+    std::unique_ptr<cgroup::Manager> cgroup;
+
+    std::string status();  // created running paused stopped
+    bool alive() const { return init_alive(record.pid, record.pid_start); }
+    ContainerState to_state();
+};
+
+// Opens and locks the container's state and its cgroup.
+Result<Container> load_container(const GlobalOptions& g, const std::string& id);
+
+}  // namespace berth::runtime

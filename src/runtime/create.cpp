@@ -1,0 +1,189 @@
+// `create`: from a bundle to an init waiting for `start`, or nothing at all.
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "base/scope_guard.h"
+#include "cgroup/manager.h"
+#include "runtime/api.h"
+#include "runtime/console.h"
+#include <sys/socket.h>
+#include "runtime/container.h"
+#include "runtime/devices.h"
+#include "runtime/hooks.h"
+#include "runtime/init_plan.h"
+#include "runtime/spawn.h"
+#include "runtime/state.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+namespace berth::runtime {
+namespace {
+
+Result<std::string> absolute_bundle(const std::string& bundle) {
+    char real[PATH_MAX];
+    if (!::realpath(bundle.c_str(), real)) return ErrnoError() << "--bundle `" << bundle << "`";
+    return std::string(real);
+}
+
+oci::Resources resources_with_default_devices(const oci::Spec& spec) {
+    oci::Resources r;
+    if (spec.linux && spec.linux->resources) r = *spec.linux->resources;
+    // The spec's own rules come first; the devices every container needs are allowed after
+    // them, as runc does, so a "deny all" in the config does not lock out /dev/null.
+    for (auto& rule : default_device_rules()) r.devices.push_back(rule);
+    if (spec.linux)
+        for (auto& d : spec.linux->devices)
+            if (d.type == "c" || d.type == "b")
+                r.devices.push_back({true, d.type, d.major, d.minor, "rwm"});
+    return r;
+}
+
+Result<void> enter_for_intermediate(const InitPlan& plan) {
+    for (const auto& j : plan.ns.join) {
+        if (j.flag != CLONE_NEWUSER && j.flag != CLONE_NEWPID && j.flag != CLONE_NEWTIME) continue;
+        if (::setns(j.fd.get(), j.flag) < 0)
+            return ErrnoError() << "linux.namespaces: join " << namespace_proc_name(j.flag)
+                                << " namespace `" << j.path << "`";
+    }
+    if (plan.ns.create_flags & CLONE_NEWTIME) {
+        if (::unshare(CLONE_NEWTIME) < 0) return ErrnoError() << "linux.namespaces: create time namespace";
+        BERTH_TRY(write_time_offsets(::getpid(), *plan.spec.linux));
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o) {
+    BERTH_TRY(StateDir::check_id(o.id));
+    std::string bundle = BERTH_TRY(absolute_bundle(o.bundle));
+    std::string config_path = o.config_file.empty() ? path_join(bundle, "config.json") : o.config_file;
+    std::string config_text = BERTH_TRY(read_file(config_path));
+    auto spec = oci::parse_spec(config_text);
+    if (!spec) return std::move(spec).error().wrap("config.json");
+    std::string oci_version = spec->oci_version;
+    auto annotations = spec->annotations;
+    auto resources = resources_with_default_devices(*spec);
+    std::string cgroups_path = spec->linux ? spec->linux->cgroups_path : "";
+
+    InitPlan plan = BERTH_TRY(plan_init(std::move(*spec), bundle, o.no_pivot, o.no_new_keyring,
+                                        o.preserve_fds));
+    if (plan.process.process.terminal && o.console_socket.empty())
+        return Error(EINVAL) << "process.terminal is true but no --console-socket was given";
+    if (!plan.process.process.terminal && !o.console_socket.empty())
+        return Error(EINVAL) << "--console-socket given but process.terminal is false";
+
+    StateDir dir = BERTH_TRY(StateDir::create(g.root, o.id));
+    auto remove_dir = make_scope_guard([&] { (void)dir.remove(); });
+
+    cgroup::Options copts;
+    copts.cgroups_path = cgroups_path;
+    copts.id = o.id;
+    copts.systemd = g.systemd_cgroup;
+    auto cg = BERTH_TRY(cgroup::open(copts));
+    BERTH_TRY_CTX(cg->create(), "linux.cgroupsPath");
+    auto destroy_cgroup = make_scope_guard([&] { (void)cg->destroy(); });
+    BERTH_TRY(cg->apply(resources));
+    for (auto& m : plan.spec.mounts)
+        if (m.type == "cgroup") {
+            plan.mounts.cgroups = BERTH_TRY(cgroup_hierarchies(cg->paths()));
+            break;
+        }
+
+    std::string fifo = dir.fifo_path();
+    if (::mkfifo(fifo.c_str(), 0600) < 0) return ErrnoError() << "mkfifo `" << fifo << "`";
+    UniqueFd fifo_fd = BERTH_TRY(open_fd(fifo, O_RDWR));
+    plan.fifo_fd = fifo_fd.get();
+    UniqueFd console;
+    if (plan.process.process.terminal) {
+        console = BERTH_TRY(connect_console_socket(o.console_socket));
+        plan.console_fd = console.get();
+    }
+
+    auto pair = BERTH_TRY(make_socketpair(SOCK_SEQPACKET));
+    Channel chan(std::move(pair.first));
+    Channel child_chan(std::move(pair.second));
+    unsigned long flags = plan.ns.create_flags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
+    auto child = [&]() {
+        chan.close();
+        ::close(dir.lock_fd());
+        run_container_init(plan, child_chan);
+    };
+    pid_t pid;
+    if (plan.needs_intermediate) {
+        pid = BERTH_TRY(clone_via_intermediate(flags, chan, child_chan,
+                                               [&] {
+                                                   ::close(dir.lock_fd());
+                                                   return enter_for_intermediate(plan);
+                                               },
+                                               child));
+    } else {
+        pid = BERTH_TRY(clone_child(flags, child));
+    }
+    child_chan.close();
+    fifo_fd.reset();
+    console.reset();
+    auto kill_init = make_scope_guard([pid] {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    });
+
+    BERTH_TRY_CTX(cg->add_process(pid), "linux.cgroupsPath");
+    if (plan.ns.create_flags & CLONE_NEWUSER)
+        BERTH_TRY(write_id_maps(pid, plan.spec.linux->uid_mappings, plan.spec.linux->gid_mappings));
+    BERTH_TRY(chan.send(Msg::Go));
+
+    ContainerState st;
+    st.oci_version = oci_version;
+    st.id = o.id;
+    st.status = "creating";
+    st.pid = pid;
+    st.bundle = bundle;
+    st.annotations = annotations;
+    if (plan.create_hooks) {
+        BERTH_TRY(chan.expect(Msg::RunCreateHooks));
+        std::string state_text = state_json(st);
+        BERTH_TRY(run_hooks(plan.spec.hooks.prestart, "prestart", state_text));
+        BERTH_TRY(run_hooks(plan.spec.hooks.create_runtime, "createRuntime", state_text));
+        BERTH_TRY(chan.send(Msg::HooksDone, 0, state_text));
+    }
+    BERTH_TRY(chan.expect(Msg::Ready));
+
+    Record rec;
+    rec.id = o.id;
+    rec.bundle = bundle;
+    rec.rootfs = plan.rootfs;
+    rec.pid = pid;
+    rec.pid_start = BERTH_TRY(process_start_time(pid));
+    rec.created = now_rfc3339();
+    rec.owner_uid = ::getuid();
+    rec.annotations = annotations;
+    rec.cgroups_path = cgroups_path;
+    rec.systemd_cgroup = g.systemd_cgroup;
+    rec.oci_version = oci_version;
+    BERTH_TRY(dir.save_config(config_text));
+    BERTH_TRY(dir.save(rec));
+    if (!o.pid_file.empty()) BERTH_TRY(write_file_atomic(o.pid_file, std::to_string(pid), 0644));
+
+    kill_init.dismiss();
+    destroy_cgroup.dismiss();
+    remove_dir.dismiss();
+    return Created{pid, std::move(rec)};
+}
+
+Result<void> create(const GlobalOptions& g, const CreateOptions& o) {
+    BERTH_TRY(create_container(g, o));
+    return {};
+}
+
+}  // namespace berth::runtime

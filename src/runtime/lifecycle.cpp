@@ -1,0 +1,127 @@
+// start, kill, delete, pause, resume: the verbs that change a created container's life.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "base/syscalls.h"
+#include "runtime/container.h"
+#include "runtime/hooks.h"
+
+namespace berth::runtime {
+
+Result<void> start(const GlobalOptions& g, const std::string& id) {
+    Container c = BERTH_TRY(load_container(g, id));
+    std::string status = c.status();
+    if (status == "stopped") return Error(EINVAL) << "cannot start a container that has stopped";
+    if (status != "created")
+        return Error(EINVAL) << "cannot start a container in the " << status << " state";
+    oci::Spec spec = BERTH_TRY(c.dir.load_config());
+    // Opening the fifo for writing succeeds only while the init holds it: a dead init reads
+    // as ENXIO here, not as a hang.
+    auto fd = open_fd(c.dir.fifo_path(), O_WRONLY | O_NONBLOCK);
+    if (!fd) {
+        if (fd.error().errno_value() == ENXIO) return Error(ESRCH) << "cannot start a container that has stopped";
+        return std::move(fd).error();
+    }
+    ContainerState st = c.to_state();
+    st.status = "running";
+    std::string text = state_json(st);
+    uint32_t len = static_cast<uint32_t>(text.size());
+    // Make the fd blocking: the state may exceed the pipe buffer.
+    ::fcntl(fd->get(), F_SETFL, O_WRONLY);
+    BERTH_TRY(write_all(*fd, std::string_view(reinterpret_cast<char*>(&len), sizeof(len))));
+    BERTH_TRY(write_all(*fd, text));
+    fd->reset();
+    ::unlink(c.dir.fifo_path().c_str());
+    auto r = run_hooks(spec.hooks.poststart, "poststart", text);
+    if (!r) log::warn(r.error().what());
+    return {};
+}
+
+static Result<void> signal_init(Container& c, int signal) {
+    UniqueFd pidfd(sys::pidfd_open(c.record.pid));
+    if (!pidfd || !c.alive()) return Error(ESRCH) << "container not running";
+    if (sys::pidfd_send_signal(pidfd.get(), signal) < 0)
+        return ErrnoError() << "signal container init " << c.record.pid;
+    return {};
+}
+
+static Result<void> signal_all(Container& c, int signal) {
+    // Frozen while signalled, so nothing forks past the list; thawed so SIGKILL lands.
+    bool freeze = signal == SIGKILL && !BERTH_TRY(c.cgroup->frozen());
+    if (freeze) (void)c.cgroup->freeze();
+    auto pids = c.cgroup->pids();
+    if (pids)
+        for (pid_t p : *pids) ::kill(p, signal);
+    if (freeze) (void)c.cgroup->thaw();
+    if (!pids) return std::move(pids).error();
+    return {};
+}
+
+Result<void> kill(const GlobalOptions& g, const std::string& id, int signal, bool all) {
+    Container c = BERTH_TRY(load_container(g, id));
+    if (all) {
+        if (!c.alive() && BERTH_TRY(c.cgroup->pids()).empty())
+            return Error(ESRCH) << "container not running";
+        return signal_all(c, signal);
+    }
+    return signal_init(c, signal);
+}
+
+static void wait_gone(Container& c) {
+    for (int i = 0; i < 500 && c.alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
+Result<void> remove(const GlobalOptions& g, const std::string& id, bool force) {
+    auto loaded = load_container(g, id);
+    if (!loaded) {
+        // A state directory left by a create that crashed holds no record; force removes it.
+        if (force && loaded.error().errno_value() == ENOENT && StateDir::check_id(id).ok()) {
+            std::string path = path_join(g.root, id);
+            if (path_exists(path) && !path_exists(path_join(path, "state.json")))
+                return remove_all(path);
+        }
+        return std::move(loaded).error();
+    }
+    Container& c = *loaded;
+    std::string status = c.status();
+    if (status != "stopped" && status != "created" && !force)
+        return Error(EBUSY) << "cannot delete container " << id << " that is not stopped: " << status;
+    if (status == "paused") (void)c.cgroup->thaw();
+    if (c.alive()) {
+        (void)signal_init(c, SIGKILL);
+        wait_gone(c);
+    }
+    auto spec = c.dir.load_config();
+    auto destroyed = c.cgroup->destroy();
+    if (spec) {
+        ContainerState st = c.to_state();
+        st.status = "stopped";
+        auto r = run_hooks(spec->hooks.poststop, "poststop", state_json(st));
+        if (!r) log::warn(r.error().what());
+    }
+    BERTH_TRY(c.dir.remove());
+    if (!destroyed) return std::move(destroyed).error().wrap("remove cgroup");
+    return {};
+}
+
+Result<void> pause(const GlobalOptions& g, const std::string& id) {
+    Container c = BERTH_TRY(load_container(g, id));
+    std::string status = c.status();
+    if (status != "running" && status != "created")
+        return Error(EINVAL) << "container " << id << " is not running: " << status;
+    return c.cgroup->freeze();
+}
+
+Result<void> resume(const GlobalOptions& g, const std::string& id) {
+    Container c = BERTH_TRY(load_container(g, id));
+    if (c.status() != "paused") return Error(EINVAL) << "container " << id << " is not paused";
+    return c.cgroup->thaw();
+}
+
+}  // namespace berth::runtime

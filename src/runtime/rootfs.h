@@ -1,0 +1,22 @@
+// The container's root: make the host's mounts invisible to it, switch root, then mask and
+// write-protect what the spec lists.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace berth::runtime {
+
+// Makes "/" private/slave (rootfsPropagation, default rslave) and the rootfs a mount point.
+Result<void> prepare_root(const std::string& rootfs, unsigned long propagation);
+// pivot_root into rootfs and detach the old root; no_pivot: MS_MOVE and chroot.
+Result<void> enter_root(const std::string& rootfs, bool no_pivot);
+// Applies rootfsPropagation to the new "/" when it asks for shared mounts.
+Result<void> set_root_propagation(unsigned long propagation);
+Result<void> mask_paths(const std::vector<std::string>& paths);
+Result<void> readonly_paths(const std::vector<std::string>& paths);
+Result<void> remount_root_readonly();
+
+}  // namespace berth::runtime
