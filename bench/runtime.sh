@@ -6,6 +6,8 @@
 #   -w N        untimed warm-up iterations (default $BENCH_WARMUP or 5)
 #   -r LIST     comma-separated subset of berth,crun,runc (default all three)
 #   -R N        rounds the iterations are split into, runtimes interleaved (default 5)
+# A runtime call that hangs longer than $BENCH_CALL_TIMEOUT s (default 30) is killed
+# and that runtime is reported as failed.
 # Environment: BERTH_RUNTIME (default <repo>/build/bin/berth-runtime),
 #              CRUN (default crun), RUNC (default runc), BUSYBOX (default /bin/busybox).
 #
@@ -60,6 +62,13 @@ token=$$-$RANDOM
 work=$(mktemp -d /tmp/berthbench.XXXXXX)
 cg="berthbench-$token"
 cleanup() {
+  local d f
+  for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
+    [ -d "$d" ] || continue
+    for f in $(find "$d" -name freezer.state); do echo THAWED > "$f" 2>/dev/null || true; done
+    for f in $(find "$d" -name cgroup.procs); do xargs -r kill -9 < "$f" 2>/dev/null || true; done
+  done
+  sleep 0.1
   for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
@@ -88,7 +97,7 @@ EOF
 
 # ---- timing loop (one process per runtime) --------------------------------------
 cat > "$work/loop.py" <<'EOF'
-import ctypes, json, os, sys, time
+import ctypes, json, os, signal, sys, time
 
 name, rt, bundle, state, iters, warmup, errlog, rss_iters = sys.argv[1:9]
 iters, warmup, rss_iters = int(iters), int(warmup), int(rss_iters)
@@ -118,12 +127,44 @@ def call(*args, rss=False):
         argv = [TIME, "-f", "%M", "-o", rssfile, *argv]
     t0 = now()
     pid = os.posix_spawn(argv[0], argv, env, file_actions=fa)
-    _, status, _ = os.wait4(pid, 0)
+    signal.setitimer(signal.ITIMER_REAL, CALL_TIMEOUT)
+    try:
+        _, status, _ = os.wait4(pid, 0)
+    except TimeoutError:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        give_up(f"{' '.join(args)} hung for {CALL_TIMEOUT}s and was killed")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     dt = now() - t0
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        sys.exit(f"{name}: {' '.join(args)} exited {code}; see {errlog}")
+        give_up(f"{' '.join(args)} exited {code}; see {errlog}")
     return dt, (int(open(rssfile).read().split()[-1]) if rss else 0)
+
+CALL_TIMEOUT = float(os.environ.get("BENCH_CALL_TIMEOUT", "30"))
+current = None  # container id in flight, deleted on failure
+
+def on_alarm(signum, frame):
+    raise TimeoutError()
+signal.signal(signal.SIGALRM, on_alarm)
+
+def give_up(msg):
+    """Best effort: force-delete the container in flight, then fail this runtime."""
+    if current:
+        try:
+            pid = os.posix_spawn(rt, [rt, "--root", state, "delete", "--force", current], env, file_actions=fa)
+            signal.setitimer(signal.ITIMER_REAL, 10)
+            try:
+                os.waitpid(pid, 0)
+            except TimeoutError:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except OSError:
+            pass
+    sys.exit(f"{name}: {msg}")
 
 def reap_orphans():
     while True:
@@ -143,25 +184,32 @@ for i in range(warmup + iters + rss_iters):
     keep = warmup <= i < warmup + iters
     sample = i >= warmup + iters
     cid = f"bench-{name}-{os.getpid()}-{i}"
+    current = cid
     t0 = now()
     c, r1 = call("create", "--bundle", bundle, "--pid-file", pidfile, cid, rss=sample)
     pid = int(open(pidfile).read())
     s, r2 = call("start", cid, rss=sample)
     t1 = now()
+    deadline = t1 + int(CALL_TIMEOUT * 1e9)
     while True:  # the container's init was reparented to us (subreaper)
         try:
-            p, _ = os.waitpid(pid, 0)
-            break
+            p, st = os.waitpid(pid, os.WNOHANG)
+            if p == pid:
+                break
         except ChildProcessError:  # not our child (runtime kept it): poll /proc
             if not os.path.exists(f"/proc/{pid}"):
                 break
-            time.sleep(0.0002)
+        if now() > deadline:
+            give_up(f"container init {pid} did not exit within {CALL_TIMEOUT}s after start")
+        time.sleep(0.0001)
     w = now() - t1
     d, r3 = call("delete", cid, rss=sample)
     total = now() - t0
     reap_orphans()
     os.unlink(pidfile)
+    current = cid + "r"
     r, r4 = call("run", "--bundle", bundle, cid + "r", rss=sample)
+    current = None
     reap_orphans()
     if keep:
         for k, v in (("lifecycle", total), ("create", c), ("start", s), ("wait", w), ("delete", d), ("run", r)):

@@ -4,7 +4,7 @@ namespace berth {
 
 std::string Error::what() const {
     std::string s = msg_;
-    if (errno_ != 0) {
+    if (errno_ != 0 && syscall_) {
         if (!s.empty()) s += ": ";
         s += strerror(errno_);
     }
@@ -25,7 +25,7 @@ Error&& Error::wrap(std::string_view context) && { return std::move(wrap(context
 
 Error& Error::operator<<(const Error& inner) & {
     msg_ += inner.what();
-    if (errno_ == 0) errno_ = inner.errno_value();
+    if (errno_ == 0) errno_ = inner.errno_value();  // its text is already in the message
     return *this;
 }
 

@@ -17,6 +17,12 @@ class [[nodiscard]] Error {
 public:
     Error() = default;
     explicit Error(int errno_value) : errno_(errno_value) {}
+    // An errno captured from a failed call: what() then ends with its strerror text.
+    static Error from_errno(int errno_value) {
+        Error e(errno_value);
+        e.syscall_ = true;
+        return e;
+    }
     Error(int errno_value, std::string msg) : errno_(errno_value), msg_(std::move(msg)) {}
 
     int errno_value() const { return errno_; }
@@ -53,11 +59,12 @@ private:
         msg_.append(buf, r.ptr);
     }
     int errno_ = 0;
+    bool syscall_ = false;
     std::string msg_;
 };
 
 // Captures errno at the point of construction.
-inline Error ErrnoError() { return Error(errno); }
+inline Error ErrnoError() { return Error::from_errno(errno); }
 
 template <typename T>
 class [[nodiscard]] Result {

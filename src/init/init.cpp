@@ -27,7 +27,8 @@ namespace {
         _exit(1);
     }
     // SIGTTOU is still blocked here, so taking the foreground from the background cannot stop us.
-    if (tcsetpgrp(STDIN_FILENO, getpgrp()) != 0 && errno != ENOTTY && errno != ENXIO) {
+    if (tcsetpgrp(STDIN_FILENO, getpgrp()) != 0 && errno != ENOTTY && errno != ENXIO &&
+        errno != EBADF) {
         message(kFatal, "tcsetpgrp in the child failed: %s", strerror(errno));
         _exit(1);
     }

@@ -31,6 +31,7 @@ struct CreateOptions {
     bool no_pivot = false;
     bool no_new_keyring = false;
     unsigned preserve_fds = 0;
+    bool keep = false;  // run: leave the stopped container for `delete`
 };
 
 // The OCI state, plus what `list` shows.

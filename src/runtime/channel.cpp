@@ -55,7 +55,7 @@ Result<void> Channel::send(Msg type, int64_t value, std::string_view text, int p
 }
 
 Result<void> Channel::send_error(const berth::Error& e) {
-    return send(Msg::Error, e.errno_value(), e.message());
+    return send(Msg::Error, e.errno_value(), e.what());
 }
 
 Result<Message> Channel::receive(UniqueFd* received_fd) {

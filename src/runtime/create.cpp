@@ -41,10 +41,6 @@ oci::Resources resources_with_default_devices(const oci::Spec& spec) {
     // The spec's own rules come first; the devices every container needs are allowed after
     // them, as runc does, so a "deny all" in the config does not lock out /dev/null.
     for (auto& rule : default_device_rules()) r.devices.push_back(rule);
-    if (spec.linux)
-        for (auto& d : spec.linux->devices)
-            if (d.type == "c" || d.type == "b")
-                r.devices.push_back({true, d.type, d.major, d.minor, "rwm"});
     return r;
 }
 
@@ -52,7 +48,7 @@ Result<void> enter_for_intermediate(const InitPlan& plan) {
     for (const auto& j : plan.ns.join) {
         if (j.flag != CLONE_NEWUSER && j.flag != CLONE_NEWPID && j.flag != CLONE_NEWTIME) continue;
         if (::setns(j.fd.get(), j.flag) < 0)
-            return ErrnoError() << "linux.namespaces: join " << namespace_proc_name(j.flag)
+            return ErrnoError() << "linux.namespaces: join " << namespace_type_name(j.flag)
                                 << " namespace `" << j.path << "`";
     }
     if (plan.ns.create_flags & CLONE_NEWTIME) {
@@ -78,6 +74,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
 
     InitPlan plan = BERTH_TRY(plan_init(std::move(*spec), bundle, o.no_pivot, o.no_new_keyring,
                                         o.preserve_fds));
+    plan.id = o.id;
     if (plan.process.process.terminal && o.console_socket.empty())
         return Error(EINVAL) << "process.terminal is true but no --console-socket was given";
     if (!plan.process.process.terminal && !o.console_socket.empty())
@@ -93,7 +90,6 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     auto cg = BERTH_TRY(cgroup::open(copts));
     BERTH_TRY_CTX(cg->create(), "linux.cgroupsPath");
     auto destroy_cgroup = make_scope_guard([&] { (void)cg->destroy(); });
-    BERTH_TRY(cg->apply(resources));
     for (auto& m : plan.spec.mounts)
         if (m.type == "cgroup") {
             plan.mounts.cgroups = BERTH_TRY(cgroup_hierarchies(cg->paths()));
@@ -104,6 +100,10 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     if (::mkfifo(fifo.c_str(), 0600) < 0) return ErrnoError() << "mkfifo `" << fifo << "`";
     UniqueFd fifo_fd = BERTH_TRY(open_fd(fifo, O_RDWR));
     plan.fifo_fd = fifo_fd.get();
+    std::string result = dir.result_fifo_path();
+    if (::mkfifo(result.c_str(), 0600) < 0) return ErrnoError() << "mkfifo `" << result << "`";
+    UniqueFd result_fd = BERTH_TRY(open_fd(result, O_RDWR));
+    plan.result_fd = result_fd.get();
     UniqueFd console;
     if (plan.process.process.terminal) {
         console = BERTH_TRY(connect_console_socket(o.console_socket));
@@ -132,6 +132,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     }
     child_chan.close();
     fifo_fd.reset();
+    result_fd.reset();
     console.reset();
     auto kill_init = make_scope_guard([pid] {
         ::kill(pid, SIGKILL);
@@ -158,6 +159,9 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
         BERTH_TRY(chan.send(Msg::HooksDone, 0, state_text));
     }
     BERTH_TRY(chan.expect(Msg::Ready));
+    // Limits go on once the rootfs is made: the device rules would forbid the init's own
+    // mknod of the spec's devices. Nothing of the user's runs before `start`.
+    BERTH_TRY(cg->apply(resources));
 
     Record rec;
     rec.id = o.id;

@@ -64,7 +64,7 @@ Result<void> run_hook(const oci::Hook& h, const std::string& state_json) {
             if (r == 0) {
                 ::kill(pid, SIGKILL);
                 ::waitpid(pid, nullptr, 0);
-                return Error(ETIMEDOUT) << "timed out after " << *h.timeout << "s";
+                return Error(ETIMEDOUT) << "killed at its timeout of " << *h.timeout << "s";
             }
         }
         pid_t w = ::waitpid(pid, &status, 0);

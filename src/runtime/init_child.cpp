@@ -26,8 +26,8 @@ Result<void> join_namespaces(const InitPlan& plan, bool skip_inherited) {
         if (skip_inherited && (j.flag == CLONE_NEWUSER || j.flag == CLONE_NEWPID || j.flag == 0x80))
             continue;
         if (::setns(j.fd.get(), j.flag) < 0)
-            return ErrnoError() << "linux.namespaces: join " << namespace_proc_name(j.flag) << " namespace `"
-                                << j.path << "`";
+            return ErrnoError() << "linux.namespaces: join " << namespace_type_name(j.flag)
+                                << " namespace `" << j.path << "`";
     }
     return {};
 }
@@ -35,8 +35,10 @@ Result<void> join_namespaces(const InitPlan& plan, bool skip_inherited) {
 Result<void> set_sysctls(const std::map<std::string, std::string>& sysctl) {
     for (auto& [key, value] : sysctl) {
         std::string path = "/proc/sys/" + key;
-        for (size_t i = 10; i < path.size(); ++i)
-            if (path[i] == '.') path[i] = '/';
+        // "net.ipv4.ip_forward" is dotted; "net/ipv4/conf/eth0.100/rp_filter" is already a path.
+        if (key.find('/') == std::string::npos)
+            for (size_t i = 10; i < path.size(); ++i)
+                if (path[i] == '.') path[i] = '/';
         auto r = write_file(path, value);
         if (!r) return std::move(r).error().wrap("linux.sysctl[\"" + key + "\"]");
     }
@@ -109,7 +111,7 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
     if (!plan.no_new_keyring) {
         // A session keyring of its own, so the container cannot read the host's keys.
         // Kernels without keyrings (ENOSYS) or that refuse it to a user namespace are fine.
-        if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS &&
+        if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.id.c_str()) < 0 && errno != ENOSYS &&
             errno != EACCES && errno != EPERM && errno != EDQUOT)
             return ErrnoError() << "join a new session keyring";
     }
@@ -131,9 +133,10 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
     chan.close();
     std::string state = BERTH_TRY(wait_for_start(plan.fifo_fd));
     ::close(plan.fifo_fd);
+    plan.fifo_fd = -1;
     BERTH_TRY(run_hooks(plan.spec.hooks.start_container, "startContainer", state));
     BERTH_TRY(apply_identity(plan.process));
-    exec_process(plan.process, exe);
+    exec_process(plan.process, exe, plan.result_fd);
 }
 
 }  // namespace
@@ -145,6 +148,8 @@ void run_container_init(InitPlan& plan, Channel& chan) {
     auto r = init_steps(plan, chan);
     if (chan.fd() >= 0) {
         (void)chan.send_error(r.error());
+    } else if (plan.fifo_fd < 0 && plan.result_fd >= 0) {
+        (void)write_all(plan.result_fd, r.error().what());
     } else {
         dprintf(2, "berth-runtime: container init: %s\n", r.error().what().c_str());
     }

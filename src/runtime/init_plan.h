@@ -16,6 +16,7 @@
 namespace berth::runtime {
 
 struct InitPlan {
+    std::string id;
     oci::Spec spec;
     std::string bundle;
     std::string rootfs;
@@ -33,6 +34,7 @@ struct InitPlan {
 
     // Filled in by the parent right before clone.
     int fifo_fd = -1;
+    int result_fd = -1;  // start.fifo: an error text for `start`, or EOF once execve ran
     int console_fd = -1;
 };
 

@@ -28,9 +28,11 @@ Result<void> start(const GlobalOptions& g, const std::string& id) {
         if (fd.error().errno_value() == ENXIO) return Error(ESRCH) << "cannot start a container that has stopped";
         return std::move(fd).error();
     }
+    // Opened before the gate is released: the init's error text must find a reader.
+    auto result = open_fd(c.dir.result_fifo_path(), O_RDONLY | O_NONBLOCK);
+    if (!result) return std::move(result).error();
     ContainerState st = c.to_state();
-    st.status = "running";
-    std::string text = state_json(st);
+    std::string text = state_json(st);  // "created": what the startContainer hooks see
     uint32_t len = static_cast<uint32_t>(text.size());
     // Make the fd blocking: the state may exceed the pipe buffer.
     ::fcntl(fd->get(), F_SETFL, O_WRONLY);
@@ -38,6 +40,13 @@ Result<void> start(const GlobalOptions& g, const std::string& id) {
     BERTH_TRY(write_all(*fd, text));
     fd->reset();
     ::unlink(c.dir.fifo_path().c_str());
+    // The init closes its end by execve (success) or writes why it could not get there.
+    ::fcntl(result->get(), F_SETFL, O_RDONLY);
+    std::string failure = BERTH_TRY(read_fd(*result));
+    ::unlink(c.dir.result_fifo_path().c_str());
+    if (!failure.empty()) return Error(ECANCELED) << failure;
+    st.status = "running";
+    text = state_json(st);
     auto r = run_hooks(spec.hooks.poststart, "poststart", text);
     if (!r) log::warn(r.error().what());
     return {};
@@ -85,6 +94,7 @@ Result<void> remove(const GlobalOptions& g, const std::string& id, bool force) {
             std::string path = path_join(g.root, id);
             if (path_exists(path) && !path_exists(path_join(path, "state.json")))
                 return remove_all(path);
+            return {};  // runc: --force on a container that does not exist is not an error
         }
         return std::move(loaded).error();
     }
@@ -120,7 +130,8 @@ Result<void> pause(const GlobalOptions& g, const std::string& id) {
 
 Result<void> resume(const GlobalOptions& g, const std::string& id) {
     Container c = BERTH_TRY(load_container(g, id));
-    if (c.status() != "paused") return Error(EINVAL) << "container " << id << " is not paused";
+    std::string status = c.status();
+    if (status != "paused") return Error(EINVAL) << "container " << id << " is not paused: " << status;
     return c.cgroup->thaw();
 }
 

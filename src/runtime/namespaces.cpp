@@ -26,6 +26,20 @@ std::optional<int> namespace_flag(const std::string& type) {
     return std::nullopt;
 }
 
+const char* namespace_type_name(int flag) {
+    switch (flag) {
+        case CLONE_NEWPID: return "pid";
+        case CLONE_NEWNET: return "network";
+        case CLONE_NEWNS: return "mount";
+        case CLONE_NEWIPC: return "ipc";
+        case CLONE_NEWUTS: return "uts";
+        case CLONE_NEWUSER: return "user";
+        case CLONE_NEWCGROUP: return "cgroup";
+        case CLONE_NEWTIME: return "time";
+    }
+    return "?";
+}
+
 const char* namespace_proc_name(int flag) {
     switch (flag) {
         case CLONE_NEWPID: return "pid";

@@ -15,6 +15,8 @@
 namespace berth::runtime {
 
 std::optional<int> namespace_flag(const std::string& type);
+// The spec's name for a kind: CLONE_NEWNET -> "network".
+const char* namespace_type_name(int flag);
 // The /proc/PID/ns/<name> entry for a kind: "network" -> "net".
 const char* namespace_proc_name(int flag);
 

@@ -45,8 +45,10 @@ Result<void> apply_process_attrs(const ProcessPlan& plan) {
         auto r = write_file("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj));
         if (!r) return std::move(r).error().wrap("process.oomScoreAdj");
     }
-    if (int e = apply_rlimits(plan.rlimits.data(), plan.rlimits.size()); e < 0)
-        return Error(-e) << "process.rlimits: setrlimit";
+    for (size_t i = 0; i < plan.rlimits.size(); ++i)
+        if (int e = apply_rlimits(&plan.rlimits[i], 1); e < 0)
+            return Error::from_errno(-e) << "process.rlimits[" << i << "]: setrlimit "
+                                         << rlimit_name(plan.rlimits[i].resource);
     if (plan.sched)
         if (int e = apply_scheduler(*plan.sched); e < 0)
             return Error(-e) << "process.scheduler: sched_setattr";
@@ -136,7 +138,7 @@ Result<void> close_fds_on_exec(unsigned preserve_fds) {
     return {};
 }
 
-void exec_process(const ProcessPlan& plan, const std::string& path) {
+void exec_process(const ProcessPlan& plan, const std::string& path, int error_fd) {
     std::vector<char*> argv, envp;
     for (auto& a : plan.process.args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -148,6 +150,7 @@ void exec_process(const ProcessPlan& plan, const std::string& path) {
     ::execve(path.c_str(), argv.data(), envp.data());
     int e = errno;
     dprintf(2, "berth-runtime: exec `%s`: %s\n", path.c_str(), strerror(e));
+    if (error_fd >= 0) dprintf(error_fd, "exec `%s`: %s", path.c_str(), strerror(e));
     _exit(e == ENOENT ? 127 : 126);
 }
 

@@ -37,6 +37,7 @@ Result<std::string> find_executable(const ProcessPlan& plan);
 Result<void> apply_identity(const ProcessPlan& plan);
 // Child side: marks every fd from 3 + preserve_fds on close-on-exec.
 Result<void> close_fds_on_exec(unsigned preserve_fds);
-[[noreturn]] void exec_process(const ProcessPlan& plan, const std::string& path);
+// On failure the message also goes to error_fd when one is given.
+[[noreturn]] void exec_process(const ProcessPlan& plan, const std::string& path, int error_fd = -1);
 
 }  // namespace berth::runtime

@@ -15,7 +15,8 @@ Result<void> prepare_root(const std::string& rootfs, unsigned long propagation) 
     // Shared propagation is applied after pivot_root; before it, slave keeps host mounts from
     // leaking in while ours do not leak out.
     unsigned long p = propagation;
-    if (!p || (p & MS_SHARED)) p = MS_SLAVE | MS_REC;
+    // An unbindable "/" could not be bind-mounted below; both come after pivot_root.
+    if (!p || (p & (MS_SHARED | MS_UNBINDABLE))) p = MS_SLAVE | MS_REC;
     if (::mount(nullptr, "/", nullptr, p, nullptr) < 0) return ErrnoError() << "make / " << "private";
     if (::mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
         return ErrnoError() << "bind rootfs `" << rootfs << "`";
@@ -46,9 +47,9 @@ Result<void> enter_root(const std::string& rootfs, bool no_pivot) {
 }
 
 Result<void> set_root_propagation(unsigned long propagation) {
-    if (!(propagation & MS_SHARED)) return {};
+    if (!propagation) return {};
     if (::mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
-        return ErrnoError() << "rootfsPropagation: make / shared";
+        return ErrnoError() << "linux.rootfsPropagation: set on /";
     return {};
 }
 
@@ -61,7 +62,7 @@ Result<void> mask_paths(const std::vector<std::string>& paths) {
             return ErrnoError() << "linux.maskedPaths[" << i << "]: stat `" << p << "`";
         }
         int r = S_ISDIR(st.st_mode)
-                    ? ::mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, "size=0k,mode=000")
+                    ? ::mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, "size=0k")
                     : ::mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr);
         if (r < 0) return ErrnoError() << "linux.maskedPaths[" << i << "]: mask `" << p << "`";
     }

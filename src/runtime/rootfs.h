@@ -13,7 +13,7 @@ namespace berth::runtime {
 Result<void> prepare_root(const std::string& rootfs, unsigned long propagation);
 // pivot_root into rootfs and detach the old root; no_pivot: MS_MOVE and chroot.
 Result<void> enter_root(const std::string& rootfs, bool no_pivot);
-// Applies rootfsPropagation to the new "/" when it asks for shared mounts.
+// Applies rootfsPropagation to the new "/" (shared and unbindable only take effect here).
 Result<void> set_root_propagation(unsigned long propagation);
 Result<void> mask_paths(const std::vector<std::string>& paths);
 Result<void> readonly_paths(const std::vector<std::string>& paths);

@@ -43,6 +43,7 @@ Result<int> run(const GlobalOptions& g, const CreateOptions& opts, bool detach) 
         return 0;
     }
     int code = BERTH_TRY(wait_foreground(c.pid, signals, master));
+    if (o.keep) cleanup.dismiss();
     return code;
 }
 

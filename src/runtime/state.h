@@ -44,6 +44,7 @@ public:
     int lock_fd() const { return lock_.get(); }
     std::string file(const char* name) const;
     std::string fifo_path() const { return file("exec.fifo"); }
+    std::string result_fifo_path() const { return file("start.fifo"); }
 
     Result<void> save(const Record& r) const;
     Result<Record> load() const;

@@ -1,6 +1,5 @@
 """linux.devices, default devices, device cgroup rules."""
 
-import pytest
 
 from conftest import expect_error, requires_cgroup_v1
 

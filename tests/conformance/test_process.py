@@ -5,7 +5,7 @@ import resource
 
 import pytest
 
-from conftest import CAP_BIT, cap_mask, expect_error, ConsoleSocket
+from conftest import CAP_BIT, cap_mask, expect_error
 
 
 def caps_of(j):

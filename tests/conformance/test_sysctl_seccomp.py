@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import expect_error, expect_ok
+from conftest import expect_error
 
 EPERM, ENOSYS = 1, 38
 SYS_GETCWD_X86_64 = 79

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -46,10 +47,10 @@ INITS = {"berth-init": BERTH_INIT, "tini": TINI}
 
 
 def pytest_generate_tests(metafunc):
-    # `init` parametrises a test over both inits; `berth_init_only` over berth-init alone.
+    # `init` runs a test once per init; tests marked berth_only run for berth-init alone.
     if "init" in metafunc.fixturenames:
-        names = ["berth-init"] if metafunc.definition.get_closest_marker("berth_only") else list(INITS)
-        metafunc.parametrize("init", names, indirect=True)
+        berth_only = metafunc.definition.get_closest_marker("berth_only")
+        metafunc.parametrize("init", ["berth-init"] if berth_only else list(INITS), indirect=True)
 
 
 def pytest_configure(config):
@@ -166,9 +167,10 @@ class Container:
         (self.bundle / "config.json").write_text(json.dumps(_spec(rootfs, args, self.out)))
         self.stdout = open(self.bundle / "stdout", "wb")
         self.stderr = open(self.bundle / "stderr", "wb")
+        # Own session: if the runtime hangs, cleanup() can kill all of its processes at once.
         self.proc = subprocess.Popen(self._rt("run", "--bundle", str(self.bundle), self.cid),
                                      stdin=subprocess.DEVNULL, stdout=self.stdout,
-                                     stderr=self.stderr)
+                                     stderr=self.stderr, start_new_session=True)
         if wait_running:
             self.pid = self._wait_pid()
         return self
@@ -179,8 +181,8 @@ class Container:
             if self.proc.poll() is not None:
                 raise AssertionError(f"container exited early ({self.proc.returncode}): "
                                      f"{self.output()}")
-            r = subprocess.run(self._rt("state", self.cid), capture_output=True, text=True)
-            if r.returncode == 0:
+            r = _quiet(self._rt("state", self.cid))
+            if r is not None and r.returncode == 0:
                 state = json.loads(r.stdout)
                 if state.get("status") == "running" and state.get("pid"):
                     return int(state["pid"])
@@ -205,16 +207,29 @@ class Container:
 
     def cleanup(self):
         if self.proc is not None and self.proc.poll() is None:
-            subprocess.run(self._rt("kill", self.cid, "KILL"), capture_output=True)
+            _quiet(self._rt("kill", self.cid, "KILL"))
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
                 self.proc.wait()
-        subprocess.run(self._rt("delete", "--force", self.cid), capture_output=True)
+        if self.pid and proc_state(self.pid) not in ("", "Z"):
+            os.kill(self.pid, signal.SIGKILL)  # the runtime could not; do not leak the init
+        _quiet(self._rt("delete", "--force", self.cid))
         for f in (getattr(self, "stdout", None), getattr(self, "stderr", None)):
             if f is not None:
                 f.close()
+
+
+def _quiet(cmd: list[str], timeout: float = 10) -> subprocess.CompletedProcess | None:
+    """Runs a runtime verb; None when it hangs (a runtime under development may)."""
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 @pytest.fixture(scope="session")

@@ -63,8 +63,11 @@ def test_every_catchable_signal_forwarded(container, init):
             f"sentinel after {signal.Signals(sig).name} never arrived: {c.output()}"
         results[sig] = sig in recorded(log)[before:]
     expected = {sig: not (init.is_tini and sig in TINI_NOT_FORWARDED) for sig in CATCHABLE}
-    names = lambda d: sorted(signal.Signals(s).name if s < 32 else f"SIG{s}" for s, v in d.items() if not v)
-    assert results == expected, f"not forwarded: {names(results)}, expected not: {names(expected)}"
+    def missing(table):
+        return sorted(signal.Signals(s).name if s < 32 else f"SIG{s}"
+                      for s, forwarded in table.items() if not forwarded)
+    assert results == expected, \
+        f"not forwarded: {missing(results)}, expected not forwarded: {missing(expected)}"
     assert proc_state(c.pid), "PID 1 died of a signal it should have forwarded"
 
 
@@ -103,7 +106,7 @@ def test_exit_codes(container, init, script, flags, code):
 
 
 @pytest.mark.container
-def test_sigterm_to_handlerless_program(container, init, request):
+def test_sigterm_to_handlerless_program(container, init):
     """A program without a SIGTERM handler as PID 1 survives SIGTERM (the kernel gives PID 1 no
     default action); under an init it ends at once. Prints both timings."""
     bare = container(["/bin/sleep", "1000"])

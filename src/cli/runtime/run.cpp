@@ -10,6 +10,7 @@ Result<int> verb_run(VerbContext& ctx, Args args) {
     if (a.help()) return print_verb_help(ctx, "<container-id>", specs);
     BERTH_TRY(require_exact_args(a, ctx.verb, 1));
     auto o = BERTH_TRY(create_options(a));
+    o.keep = a.flag("keep");
     // Foreground: the container's exit status becomes ours.
     return runtime::run(ctx.global, o, a.flag("detach"));
 }
