@@ -6,8 +6,9 @@ set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config libseccomp-dev nlohmann-json3-dev libc6-dev
             busybox-static)
-test_pkgs=(libgtest-dev libgmock-dev python3 python3-pytest runc crun containerd podman
-           iproute2 clang libclang-rt-14-dev clang-format procps util-linux tini)
+test_pkgs=(libgtest-dev libgmock-dev python3 python3-pytest python3-pytest-xdist runc crun
+           containerd podman iproute2 clang libclang-rt-14-dev clang-format procps util-linux
+           tini linux-libc-dev time)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--tests" ] && want+=("${test_pkgs[@]}")

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds berth (warnings as errors), and runs every test:
+# unit tests (also under ASan+UBSan), the OCI conformance suite against berth-runtime and,
+# to prove the suite itself right, against Debian's runc; containerd and podman driving
+# berth-runtime; berth-init as PID 1; a short fuzz run of the config parser.
+# Usage: scripts/test.sh            (as root; exits non-zero if anything failed)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "test.sh: the integration tests need root" >&2; exit 1; }
+
+scripts/setup.sh --tests || exit 1
+scripts/build.sh build || exit 1
+scripts/build.sh build-asan -DBERTH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug || exit 1
+
+results=$(mktemp -d /tmp/berth-test-results.XXXXXX)
+trap 'rm -rf "$results"' EXIT
+status=0
+step() {
+    local name=$1; shift
+    printf '\n== %s\n' "$name"
+    local start=$SECONDS
+    "$@" || { status=1; printf '== %s: FAILED\n' "$name"; }
+    printf '== %s: %ss\n' "$name" $((SECONDS - start))
+}
+py=/usr/bin/python3  # Debian's, with Debian's pytest; not any other python on PATH
+
+step "unit tests" build/bin/berth-unit-tests --gtest_brief=1 --gtest_output="xml:$results/unit.xml"
+step "unit tests under ASan+UBSan" build-asan/bin/berth-unit-tests --gtest_brief=1 \
+    --gtest_output="xml:$results/unit-asan.xml"
+step "conformance: berth-runtime" $py -m pytest -q tests/conformance -n 2 \
+    --junitxml="$results/conformance.xml"
+step "conformance: runc (checks the suite)" env BERTH_TEST_RUNTIME=runc $py -m pytest -q \
+    tests/conformance -n 2 --junitxml="$results/conformance-runc.xml"
+[ -d tests/integration ] && step "containerd and podman drive berth-runtime" $py -m pytest -q \
+    tests/integration --junitxml="$results/integration.xml"
+[ -d tests/initsuite ] && step "berth-init as PID 1" $py -m pytest -q tests/initsuite \
+    --junitxml="$results/initsuite.xml"
+step "fuzz config.json parser (60 s)" scripts/fuzz.sh 60
+
+printf '\n'
+$py scripts/junit_summary.py "$results"/*.xml || status=1
+exit $status
