@@ -175,12 +175,12 @@ std::string path_clean(std::string_view p) {
         }
         i = j + 1;
     }
-    std::string r = abs ? "/" : "";
+    std::string r(abs ? 1 : 0, '/');
     for (size_t k = 0; k < parts.size(); ++k) {
         if (k) r.push_back('/');
         r.append(parts[k]);
     }
-    if (r.empty()) r = ".";
+    if (r.empty()) return std::string(1, '.');
     return r;
 }
 
