@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lifecycle benchmark: berth-runtime vs crun vs runc, side by side, on /bin/true.
 #
-# Usage: bench/runtime.sh [-n ITERATIONS] [-w WARMUP] [-r RUNTIMES]
+# Usage: bench/runtime.sh [-n ITERATIONS] [-w WARMUP] [-r RUNTIMES] [-R ROUNDS]
 #   -n N        timed iterations per runtime and scenario (default $BENCH_ITERATIONS or 50)
 #   -w N        untimed warm-up iterations (default $BENCH_WARMUP or 5)
 #   -r LIST     comma-separated subset of berth,crun,runc (default all three)
@@ -62,11 +62,11 @@ token=$$-$RANDOM
 work=$(mktemp -d /tmp/berthbench.XXXXXX)
 cg="berthbench-$token"
 cleanup() {
-  local d f
+  local d
   for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
     [ -d "$d" ] || continue
-    for f in $(find "$d" -name freezer.state); do echo THAWED > "$f" 2>/dev/null || true; done
-    for f in $(find "$d" -name cgroup.procs); do xargs -r kill -9 < "$f" 2>/dev/null || true; done
+    find "$d" -name freezer.state -exec sh -c 'echo THAWED > "$1"' sh {} \; 2>/dev/null || true
+    find "$d" -name cgroup.procs -exec sh -c 'xargs -r kill -9 < "$1"' sh {} \; 2>/dev/null || true
   done
   sleep 0.1
   for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
@@ -255,6 +255,7 @@ for ((round = 0; round < rounds; round++)); do
     [ -n "${path[$name]:-}" ] || continue
     args=("$name" "${path[$name]}" "$bundle" "$work/state-$name" "$n" "$w" "$work/stderr-$name.log" "$rs")
     if [ "$name" = crun ] && [ "$hybrid" = 1 ]; then
+      # shellcheck disable=SC2016  # expanded by the inner sh
       # hybrid cgroup layout: hide the cgroup2 mount from crun in a private mount ns
       cmd=(unshare -m --propagation private -- sh -c
            'mount -t tmpfs berthbench /sys/fs/cgroup/unified && exec "$0" "$@"' "$PY" "$work/loop.py" "${args[@]}")

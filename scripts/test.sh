@@ -35,7 +35,14 @@ step "conformance: runc (checks the suite)" env BERTH_TEST_RUNTIME=runc $py -m p
     tests/integration --junitxml="$results/integration.xml"
 [ -d tests/initsuite ] && step "berth-init as PID 1" $py -m pytest -q tests/initsuite \
     --junitxml="$results/initsuite.xml"
-step "fuzz config.json parser (60 s)" scripts/fuzz.sh 60
+fuzz() {  # the fuzzer's progress lines go to a file; its final stats and any crash are shown
+    scripts/fuzz.sh 60 > "$results/fuzz.log" 2>&1
+    local rc=$?
+    if [ $rc = 0 ]; then grep -E '^stat::(number_of_executed_units|new_units_added)' "$results/fuzz.log"
+    else tail -40 "$results/fuzz.log"; fi
+    return $rc
+}
+step "fuzz config.json parser (60 s)" fuzz
 
 printf '\n'
 $py scripts/junit_summary.py "$results"/*.xml || status=1

@@ -51,7 +51,7 @@ Result<void> Writer::write(const std::string& dir, std::string_view file, std::s
     std::string path = path_join(dir, file);
     if (hook_) {
         if (int err = hook_(path, value); err != 0)
-            return Error(err) << field << ": write " << file;
+            return Error::from_errno(err) << field << ": write " << file;
     }
     int fd;
     do fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -172,7 +172,7 @@ Result<void> remove_cgroup_tree(const std::string& dir) {
                     last = std::move(r).error();
                     return false;
                 }
-                last = Error(err) << "rmdir `" << d << "`";
+                last = Error::from_errno(err) << "rmdir `" << d << "`";
                 // EBUSY: tasks not yet gone; ENOTEMPTY: a child appeared. Both pass.
                 fatal = err != EBUSY && err != ENOTEMPTY;
                 return fatal;

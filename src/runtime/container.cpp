@@ -11,6 +11,7 @@ Result<Container> load_container(const GlobalOptions& g, const std::string& id) 
     o.cgroups_path = c.record.cgroups_path;
     o.id = c.record.id;
     o.systemd = c.record.systemd_cgroup;
+    o.proc_self_cgroup = c.dir.file("cgroup.origin");
     c.cgroup = BERTH_TRY(cgroup::open(o));
     return c;
 }

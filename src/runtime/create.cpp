@@ -83,6 +83,9 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     StateDir dir = BERTH_TRY(StateDir::create(g.root, o.id));
     auto remove_dir = make_scope_guard([&] { (void)dir.remove(); });
 
+    // A relative cgroupsPath is below the creator's own cgroup; later verbs may run elsewhere,
+    // so they resolve it against the creator's /proc/self/cgroup, kept here.
+    BERTH_TRY(write_file(dir.file("cgroup.origin"), BERTH_TRY(read_file("/proc/self/cgroup")), true, 0600));
     cgroup::Options copts;
     copts.cgroups_path = cgroups_path;
     copts.id = o.id;

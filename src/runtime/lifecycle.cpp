@@ -75,8 +75,8 @@ static Result<void> signal_all(Container& c, int signal) {
 Result<void> kill(const GlobalOptions& g, const std::string& id, int signal, bool all) {
     Container c = BERTH_TRY(load_container(g, id));
     if (all) {
-        if (!c.alive() && BERTH_TRY(c.cgroup->pids()).empty())
-            return Error(ESRCH) << "container not running";
+        // containerd sends `kill --all` to stopped containers too; runc answers 0.
+        if (!c.alive() && BERTH_TRY(c.cgroup->pids()).empty()) return {};
         return signal_all(c, signal);
     }
     return signal_init(c, signal);

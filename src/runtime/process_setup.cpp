@@ -51,13 +51,13 @@ Result<void> apply_process_attrs(const ProcessPlan& plan) {
                                          << rlimit_name(plan.rlimits[i].resource);
     if (plan.sched)
         if (int e = apply_scheduler(*plan.sched); e < 0)
-            return Error(-e) << "process.scheduler: sched_setattr";
+            return Error::from_errno(-e) << "process.scheduler: sched_setattr";
     if (plan.ioprio)
         if (int e = apply_ioprio(plan.ioprio->io_class, plan.ioprio->priority); e < 0)
-            return Error(-e) << "process.ioPriority: ioprio_set";
+            return Error::from_errno(-e) << "process.ioPriority: ioprio_set";
     if (plan.personality)
         if (int e = apply_personality(*plan.personality); e < 0)
-            return Error(-e) << "linux.personality";
+            return Error::from_errno(-e) << "linux.personality";
     return {};
 }
 
@@ -80,8 +80,14 @@ Result<std::string> find_executable(const ProcessPlan& plan) {
     if (name.find('/') != std::string::npos) {
         std::string path = name;
         if (path[0] != '/') path = path_join(plan.process.cwd, path);
-        if (int e = executable(path))
-            return Error(e) << "exec: \"" << name << "\"";
+        // Go's wording, lower case: podman maps "no such file or directory" to exit code 127
+        // and "permission denied" to 126 by matching the runtime's error text.
+        if (int e = executable(path)) {
+            if (e == ENOENT)
+                return Error(e) << "exec: \"" << name << "\": stat " << path << ": no such file or directory";
+            if (e == EACCES) return Error(e) << "exec: \"" << name << "\": permission denied";
+            return Error::from_errno(e) << "exec: \"" << name << "\"";
+        }
         return name;
     }
     std::string path_env = env_value(plan.env, "PATH");
@@ -103,11 +109,11 @@ Result<void> apply_identity(const ProcessPlan& plan) {
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before caps drop.
     if (seccomp_needs_privilege(plan))
         if (int e = install_seccomp(*plan.seccomp, &listener); e < 0)
-            return Error(-e) << "linux.seccomp: load filter";
+            return Error::from_errno(-e) << "linux.seccomp: load filter";
     if (plan.caps) {
         if (int e = drop_bounding(*plan.caps); e < 0)
-            return Error(-e) << "process.capabilities.bounding: drop";
-        if (int e = set_keepcaps(true); e < 0) return Error(-e) << "prctl PR_SET_KEEPCAPS";
+            return Error::from_errno(-e) << "process.capabilities.bounding: drop";
+        if (int e = set_keepcaps(true); e < 0) return Error::from_errno(-e) << "prctl PR_SET_KEEPCAPS";
     }
     std::vector<gid_t> groups(p.user.additional_gids.begin(), p.user.additional_gids.end());
     // setgroups is denied in a user namespace whose gid map was written with setgroups=deny.
@@ -118,8 +124,8 @@ Result<void> apply_identity(const ProcessPlan& plan) {
     if (::setresuid(p.user.uid, p.user.uid, p.user.uid) < 0)
         return ErrnoError() << "process.user.uid: setuid " << p.user.uid;
     if (plan.caps) {
-        if (int e = apply_caps(*plan.caps); e < 0) return Error(-e) << "process.capabilities: capset";
-        if (int e = set_keepcaps(false); e < 0) return Error(-e) << "prctl PR_SET_KEEPCAPS";
+        if (int e = apply_caps(*plan.caps); e < 0) return Error::from_errno(-e) << "process.capabilities: capset";
+        if (int e = set_keepcaps(false); e < 0) return Error::from_errno(-e) << "prctl PR_SET_KEEPCAPS";
     }
     if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return ErrnoError() << "process.noNewPrivileges";
@@ -127,7 +133,7 @@ Result<void> apply_identity(const ProcessPlan& plan) {
     if (::chdir(p.cwd.c_str()) < 0) return ErrnoError() << "process.cwd: chdir `" << p.cwd << "`";
     if (plan.seccomp && !seccomp_needs_privilege(plan))
         if (int e = install_seccomp(*plan.seccomp, &listener); e < 0)
-            return Error(-e) << "linux.seccomp: load filter";
+            return Error::from_errno(-e) << "linux.seccomp: load filter";
     if (listener >= 0) ::close(listener);
     return {};
 }

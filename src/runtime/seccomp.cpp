@@ -147,7 +147,7 @@ Result<std::vector<struct sock_filter>> export_bpf(void* ctx) {
     UniqueFd fd(memfd_create("berth-seccomp", MFD_CLOEXEC));
     if (!fd) return ErrnoError() << "memfd_create for the seccomp program";
     if (int rc = seccomp_export_bpf(ctx, fd.get()); rc < 0) {
-        return Error(-rc) << "exporting the seccomp program";
+        return Error::from_errno(-rc) << "exporting the seccomp program";
     }
     off_t size = lseek(fd.get(), 0, SEEK_END);
     if (size < 0) return ErrnoError() << "seeking in the seccomp program";
@@ -214,7 +214,7 @@ Result<void> add_rules(void* ctx, const oci::SeccompSyscall& call, size_t i, uin
             }
         }
         if (rc < 0) {
-            return Error(-rc) << field << ": adding the rule for " << quoted(name);
+            return Error::from_errno(-rc) << field << ": adding the rule for " << quoted(name);
         }
     }
     return {};
@@ -305,7 +305,7 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& s) {
         }
         int rc = seccomp_arch_add(ctx.get(), *token);
         if (rc < 0 && rc != -EEXIST) {  // the native arch is always there already
-            return Error(-rc) << "linux.seccomp.architectures[" << k << "]: adding " << name;
+            return Error::from_errno(-rc) << "linux.seccomp.architectures[" << k << "]: adding " << name;
         }
     }
 

@@ -42,7 +42,7 @@ Result<std::string> run_ps(const std::vector<std::string>& options) {
     pid_t pid = -1;
     int err = posix_spawnp(&pid, "ps", &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    if (err != 0) return Error(err) << "running ps";
+    if (err != 0) return Error::from_errno(err) << "running ps";
     pipe.second.reset();
     auto output = read_fd(pipe.first);
     int status = 0;
