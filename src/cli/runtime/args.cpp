@@ -1,6 +1,6 @@
 #include "cli/runtime/args.h"
 
-#include <cmath>
+#include <cstdlib>
 
 #include "base/strings.h"
 
