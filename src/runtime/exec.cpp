@@ -55,6 +55,7 @@ struct ExecPlan {
 [[noreturn]] void exec_child(ExecPlan& plan, Channel& chan) {
     ::prctl(PR_SET_DUMPABLE, 0);
     auto steps = [&]() -> Result<void> {
+        BERTH_TRY(apply_initial_affinity(plan.process));
         BERTH_TRY(chan.expect(Msg::Go));
         if (plan.process.process.terminal)
             BERTH_TRY(setup_console(plan.console_fd, plan.process.process.console_size));

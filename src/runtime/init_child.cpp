@@ -92,6 +92,7 @@ Result<std::string> wait_for_start(int fifo_fd) {
 
 Result<void> init_steps(InitPlan& plan, Channel& chan) {
     const bool intermediate = plan.needs_intermediate;
+    BERTH_TRY(apply_initial_affinity(plan.process));
     BERTH_TRY(chan.expect(Msg::Go));
     if (plan.ns.create_flags & CLONE_NEWUSER) {
         // Become root of the new user namespace (mapped by the parent) for the setup.

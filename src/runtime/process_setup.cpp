@@ -31,6 +31,12 @@ Result<ProcessPlan> plan_process(const oci::Process& p, const std::optional<oci:
     if (p.scheduler) plan.sched = BERTH_TRY(resolve_scheduler(*p.scheduler));
     if (p.io_priority) plan.ioprio = BERTH_TRY(resolve_ioprio(*p.io_priority));
     if (personality) plan.personality = BERTH_TRY(resolve_personality(*personality));
+    if (p.exec_cpu_affinity_initial)
+        plan.affinity_initial = BERTH_TRY(
+            parse_cpu_list(*p.exec_cpu_affinity_initial, "process.execCPUAffinity.initial"));
+    if (p.exec_cpu_affinity_final)
+        plan.affinity_final =
+            BERTH_TRY(parse_cpu_list(*p.exec_cpu_affinity_final, "process.execCPUAffinity.final"));
     plan.env = p.env;
     bool has_home = false;
     for (auto& e : plan.env)
@@ -39,8 +45,35 @@ Result<ProcessPlan> plan_process(const oci::Process& p, const std::optional<oci:
     return plan;
 }
 
+Result<cpu_set_t> parse_cpu_list(const std::string& list, const std::string& field) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (auto& part : split(list, ',')) {
+        auto range = split(trim(part), '-');
+        auto lo = parse_number<unsigned>(trim(range[0]));
+        auto hi = range.size() == 2 ? parse_number<unsigned>(trim(range[1])) : lo;
+        if (range.size() > 2 || !lo || !hi || *hi < *lo || *hi >= CPU_SETSIZE)
+            return Error(EINVAL) << field << ": invalid CPU list \"" << list << "\"";
+        for (unsigned c = *lo; c <= *hi; ++c) CPU_SET(c, &set);
+    }
+    return set;
+}
+
+static Result<void> set_affinity(const cpu_set_t& set, const char* field) {
+    if (::sched_setaffinity(0, sizeof(set), &set) < 0)
+        return ErrnoError() << field << ": sched_setaffinity";
+    return {};
+}
+
+Result<void> apply_initial_affinity(const ProcessPlan& plan) {
+    if (plan.affinity_initial) return set_affinity(*plan.affinity_initial, "process.execCPUAffinity.initial");
+    return {};
+}
+
 Result<void> apply_process_attrs(const ProcessPlan& plan) {
     const auto& p = plan.process;
+    if (plan.affinity_final)
+        BERTH_TRY(set_affinity(*plan.affinity_final, "process.execCPUAffinity.final"));
     if (p.oom_score_adj) {
         auto r = write_file("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj));
         if (!r) return std::move(r).error().wrap("process.oomScoreAdj");

@@ -3,6 +3,8 @@
 // in a fork of a single-threaded process and report failure as an Error for the channel.
 #pragma once
 
+#include <sched.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,7 +26,14 @@ struct ProcessPlan {
     std::optional<IoPrio> ioprio;
     std::optional<unsigned long> personality;
     std::vector<std::string> env;  // with HOME added when missing, as runc does
+    // process.execCPUAffinity: before joining the cgroup, and after it.
+    std::optional<cpu_set_t> affinity_initial, affinity_final;
 };
+
+// "0-3,7" -> a cpu set; errors name `field`.
+Result<cpu_set_t> parse_cpu_list(const std::string& list, const std::string& field);
+// Child side, first thing: execCPUAffinity.initial.
+Result<void> apply_initial_affinity(const ProcessPlan& plan);
 
 Result<ProcessPlan> plan_process(const oci::Process& p, const std::optional<oci::Seccomp>& seccomp,
                                  const std::optional<oci::Personality>& personality);

@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1011,6 +1012,22 @@ Json cmd_status() {
   return j;
 }
 
+// alloc MB: maps MB MiB of anonymous memory and writes every page, so it is
+// charged to the memory cgroup (an OOM test gets killed here); prints
+// {"allocated_mb":MB} only when it survives.
+Json cmd_alloc(const std::vector<std::string>& args) {
+  size_t mb = args.empty() ? 64 : std::strtoul(args[0].c_str(), nullptr, 10);
+  size_t len = mb << 20;
+  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return errno_obj(errno);
+  volatile char* bytes = static_cast<volatile char*>(p);
+  long page = ::sysconf(_SC_PAGESIZE);
+  for (size_t off = 0; off < len; off += static_cast<size_t>(page)) bytes[off] = 1;
+  Json j = Json::object();
+  j.set("allocated_mb", static_cast<long>(mb));
+  return j;
+}
+
 volatile sig_atomic_t g_signal = 0;
 void record_signal(int sig) { g_signal = sig; }
 
@@ -1084,7 +1101,7 @@ void usage() {
                "usage: berth-checker <command> [args]\n"
                "commands: hostname mounts caps ids rlimits ns seccomp devices cgroup fds cwd env\n"
                "          sysctl oom_score_adj sched ioprio stat write read open ls execve exit sleep pid\n"
-               "          tty keyring netdevs time affinity status all\n");
+               "          tty keyring netdevs time affinity status alloc all\n");
 }
 
 }  // namespace
@@ -1135,6 +1152,7 @@ int main(int argc, char** argv) {
       {"time", [](auto&) { return cmd_time(); }},
       {"affinity", [](auto&) { return cmd_affinity(); }},
       {"status", [](auto&) { return cmd_status(); }},
+      {"alloc", [](auto& a) { return cmd_alloc(a); }},
       {"all", [](auto&) { return cmd_all(); }},
   };
   auto it = commands.find(cmd);
