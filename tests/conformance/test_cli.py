@@ -747,3 +747,14 @@ def test_help_lists_commands(rt):
     for verb in ("create", "start", "run", "state", "kill", "delete", "list", "exec", "ps", "pause", "resume",
                  "update", "events", "spec"):
         assert verb in res.stdout, verb
+
+
+@pytest.mark.skipif(os.path.isdir("/run/systemd/system"), reason="systemd runs here")
+def test_systemd_cgroup_refused_without_systemd(rt):
+    # runc 1.1.5 also fails here (it cannot reach systemd over D-Bus); berth must say why.
+    b = rt.bundle()
+    b.checker("exit", "0")
+    b.write()
+    res = rt.cmd("run", "--bundle", str(b.path), b.id, global_args=["--systemd-cgroup"])
+    expect_error(res, "systemd")
+    rt.assert_nothing_left(b)
