@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "base/clock.h"
 #include "base/file.h"
 #include "base/strings.h"
 
@@ -27,17 +28,6 @@ const char* level_name(Level l) {
         case Level::Error: return "error";
     }
     return "info";
-}
-
-std::string now_rfc3339() {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
-    return buf;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "runtime/channel.h"
 
+#include "base/fd_passing.h"
+
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -34,23 +36,8 @@ Result<void> Channel::send(Msg type, int64_t value, std::string_view text, int p
     Header h{static_cast<uint32_t>(type), 0, value};
     if (text.size() > kMaxText) text = text.substr(0, kMaxText);
     struct iovec iov[2] = {{&h, sizeof(h)}, {const_cast<char*>(text.data()), text.size()}};
-    struct msghdr mh{};
-    mh.msg_iov = iov;
-    mh.msg_iovlen = text.empty() ? 1 : 2;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    if (pass_fd >= 0) {
-        mh.msg_control = cbuf;
-        mh.msg_controllen = sizeof(cbuf);
-        struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-    }
-    ssize_t n;
-    do n = ::sendmsg(fd_.get(), &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) return ErrnoError() << "send " << msg_name(type) << " on sync channel";
+    auto r = send_with_fd(fd_, iov, text.empty() ? 1 : 2, pass_fd);
+    if (!r) return std::move(r).error().wrap(std::string("send ") + msg_name(type) + " on sync channel");
     return {};
 }
 
@@ -62,29 +49,12 @@ Result<Message> Channel::receive(UniqueFd* received_fd) {
     Header h{};
     std::string text(kMaxText, '\0');
     struct iovec iov[2] = {{&h, sizeof(h)}, {text.data(), text.size()}};
-    struct msghdr mh{};
-    mh.msg_iov = iov;
-    mh.msg_iovlen = 2;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof(cbuf);
-    ssize_t n;
-    do n = ::recvmsg(fd_.get(), &mh, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) return ErrnoError() << "receive on sync channel";
+    auto received = receive_with_fd(fd_, iov, 2, received_fd);
+    if (!received) return std::move(received).error().wrap("receive on sync channel");
+    size_t n = *received;
     if (n == 0) return Error(EPIPE) << "the container process exited before it was ready";
-    if (static_cast<size_t>(n) < sizeof(h)) return Error(EPROTO) << "short message on sync channel";
-    text.resize(static_cast<size_t>(n) - sizeof(h));
-    for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-            if (received_fd)
-                received_fd->reset(fd);
-            else
-                ::close(fd);
-        }
-    }
+    if (n < sizeof(h)) return Error(EPROTO) << "short message on sync channel";
+    text.resize(n - sizeof(h));
     Message m{static_cast<Msg>(h.type), h.value, std::move(text)};
     if (m.type == Msg::Error) return berth::Error(static_cast<int>(m.value), std::move(m.text));
     return m;

@@ -1,5 +1,7 @@
 #include "runtime/console.h"
 
+#include "base/fd_passing.h"
+
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -26,42 +28,19 @@ Result<UniqueFd> connect_console_socket(const std::string& path) {
 
 Result<void> send_fd(BorrowedFd socket, int fd, const std::string& name) {
     struct iovec iov{const_cast<char*>(name.data()), name.size()};
-    struct msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof(cbuf);
-    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n;
-    do n = ::sendmsg(socket.get(), &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) return ErrnoError() << "send pty master on console socket";
+    auto r = send_with_fd(socket, &iov, 1, fd);
+    if (!r) return std::move(r).error().wrap("send pty master on console socket");
     return {};
 }
 
 Result<UniqueFd> receive_fd(BorrowedFd socket) {
     char name[256];
     struct iovec iov{name, sizeof(name)};
-    struct msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof(cbuf);
-    ssize_t n;
-    do n = ::recvmsg(socket.get(), &mh, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) return ErrnoError() << "receive pty master";
-    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-    if (!c || c->cmsg_type != SCM_RIGHTS) return Error(EPROTO) << "no pty master received";
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-    return UniqueFd(fd);
+    UniqueFd fd;
+    auto r = receive_with_fd(socket, &iov, 1, &fd);
+    if (!r) return std::move(r).error().wrap("receive pty master");
+    if (!fd) return Error(EPROTO) << "no pty master received";
+    return fd;
 }
 
 Result<void> setup_console(BorrowedFd socket, const std::optional<oci::ConsoleSize>& size) {

@@ -164,15 +164,4 @@ bool init_alive(pid_t pid, uint64_t start_time) {
     return st.ok() && *st == start_time;
 }
 
-std::string now_rfc3339() {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
-    return buf;
-}
-
 }  // namespace berth::runtime

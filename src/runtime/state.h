@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "oci/spec.h"
@@ -61,6 +62,5 @@ private:
 // Liveness of a recorded init: alive, the same process (start time), and not a zombie.
 bool init_alive(pid_t pid, uint64_t start_time);
 Result<uint64_t> process_start_time(pid_t pid);
-std::string now_rfc3339();
 
 }  // namespace berth::runtime
