@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/scope_guard.h"
 #include "base/strings.h"
+#include "cgroup/bpf_devices.h"
 #include "cgroup/convert.h"
 #include "cgroup/internal.h"
 #include "cgroup/stats_parse.h"
@@ -66,8 +67,11 @@ Result<void> V2Manager::create() {
 
 Result<void> V2Manager::apply(const oci::Resources& r) {
     const Writer& w = s_.writer;
+    // cgroup2 has no devices files: the rules become an eBPF program on the directory.
     if (!r.devices.empty()) {
-        return Error(ENOTSUP) << "linux.resources.devices: eBPF device filter not implemented yet";
+        bpf::DeviceState devices = BERTH_TRY(bpf::emulate_v1(r.devices));
+        BERTH_TRY_CTX(bpf::attach_device_program(dir_, bpf::device_program(devices)),
+                      "linux.resources.devices");
     }
     if (r.network && (r.network->class_id || !r.network->priorities.empty())) {
         return Error(ENOTSUP) << "linux.resources.network: net_cls and net_prio do not exist on "

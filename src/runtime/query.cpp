@@ -32,7 +32,8 @@ Result<void> update(const GlobalOptions& g, const std::string& id, const oci::Re
 
 Result<cgroup::Stats> stats(const GlobalOptions& g, const std::string& id) {
     Container c = BERTH_TRY(load_container(g, id));
-    if (c.status() == "stopped") return Error(EINVAL) << "container " << id << " is not running";
+    // A stopped container's cgroup stays until `delete`: its last figures (an OOM kill of
+    // the init, say) are still worth reading.
     return c.cgroup->stats();
 }
 

@@ -199,14 +199,13 @@ TEST(CgroupV2, UnifiedKeyOverridesAndUnknownKeyIsNamed) {
     EXPECT_EQ(res.error().message().rfind("linux.resources.unified[\"bogus.file\"]: ", 0), 0u);
 }
 
-TEST(CgroupV2, DevicesAndNetworkAreRefused) {
+TEST(CgroupV2, BadDeviceRuleAndNetworkAreRefused) {
     V2Fixture f;
     oci::Resources r;
-    r.devices.push_back({false, "a", std::nullopt, std::nullopt, "rwm"});
+    r.devices.push_back({true, "x", 1, 1, "r"});
     auto res = f.m->apply(r);
     ASSERT_FALSE(res.ok());
-    EXPECT_EQ(res.error().message(),
-              "linux.resources.devices: eBPF device filter not implemented yet");
+    EXPECT_EQ(res.error().message(), "linux.resources.devices[0].type: `x` is not a, b or c");
     r = {};
     r.network.emplace();
     r.network->class_id = 1;

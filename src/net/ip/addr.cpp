@@ -64,11 +64,12 @@ IpAddr IpAddr::prev() const {
 }
 
 std::strong_ordering operator<=>(const IpAddr& a, const IpAddr& b) {
-    if (a.family_ != b.family_) return a.is_v4() ? std::strong_ordering::less
-                                                 : std::strong_ordering::greater;
+    if (a.family_ != b.family_)
+        return a.is_v4() ? std::strong_ordering::less : std::strong_ordering::greater;
     int c = std::memcmp(a.bytes_.data(), b.bytes_.data(), a.size());
-    return c < 0 ? std::strong_ordering::less
-                 : c > 0 ? std::strong_ordering::greater : std::strong_ordering::equal;
+    return c < 0   ? std::strong_ordering::less
+           : c > 0 ? std::strong_ordering::greater
+                   : std::strong_ordering::equal;
 }
 
 Result<IpNet> IpNet::parse(std::string_view text, bool allow_bare) {
@@ -100,8 +101,12 @@ IpAddr with_host_bits(const IpAddr& a, int prefix_len, bool set) {
 }
 }  // namespace
 
-IpAddr IpNet::network() const { return with_host_bits(addr_, prefix_len_, false); }
-IpAddr IpNet::last() const { return with_host_bits(addr_, prefix_len_, true); }
+IpAddr IpNet::network() const {
+    return with_host_bits(addr_, prefix_len_, false);
+}
+IpAddr IpNet::last() const {
+    return with_host_bits(addr_, prefix_len_, true);
+}
 
 bool IpNet::contains(const IpAddr& a) const {
     if (a.family() != family()) return false;
@@ -112,6 +117,8 @@ bool IpNet::overlaps(const IpNet& o) const {
     return contains(o.network()) || o.contains(network());
 }
 
-std::string IpNet::str() const { return addr_.str() + "/" + std::to_string(prefix_len_); }
+std::string IpNet::str() const {
+    return addr_.str() + "/" + std::to_string(prefix_len_);
+}
 
 }  // namespace berth::net

@@ -16,7 +16,7 @@
 namespace berth::net {
 
 class IpAddr {
-public:
+  public:
     IpAddr() = default;  // the IPv4 address 0.0.0.0
     static IpAddr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d);
     // From raw network-order bytes: 4 for IPv4, 16 for IPv6; nullopt for other sizes.
@@ -41,14 +41,14 @@ public:
     // IPv4 sorts before IPv6; within a family, numeric order.
     friend std::strong_ordering operator<=>(const IpAddr& a, const IpAddr& b);
 
-private:
+  private:
     int family_ = AF_INET;
     std::array<uint8_t, 16> bytes_{};
 };
 
 // An address with a prefix length: an interface address (10.0.0.5/24) or a network (10.0.0.0/24).
 class IpNet {
-public:
+  public:
     IpNet() = default;
     IpNet(IpAddr addr, int prefix_len) : addr_(addr), prefix_len_(prefix_len) {}
     // "10.0.0.5/24"; a bare address reads as a host prefix (/32, /128) only if allow_bare.
@@ -68,7 +68,7 @@ public:
 
     friend bool operator==(const IpNet&, const IpNet&) = default;
 
-private:
+  private:
     IpAddr addr_;
     int prefix_len_ = 0;
 };

@@ -24,36 +24,59 @@ Request::Request(uint16_t type, uint16_t flags) : buf_(kRequestBufferSize) {
     hdr_->nlmsg_flags = NLM_F_REQUEST | flags;
 }
 
-void* Request::put_extra_header(size_t size) { return mnl_nlmsg_put_extra_header(hdr_, size); }
+void* Request::put_extra_header(size_t size) {
+    return mnl_nlmsg_put_extra_header(hdr_, size);
+}
 void Request::put(uint16_t type, const void* data, size_t size) {
     mnl_attr_put(hdr_, type, size, data);
 }
-void Request::put_u8(uint16_t type, uint8_t v) { mnl_attr_put_u8(hdr_, type, v); }
-void Request::put_u32(uint16_t type, uint32_t v) { mnl_attr_put_u32(hdr_, type, v); }
+void Request::put_u8(uint16_t type, uint8_t v) {
+    mnl_attr_put_u8(hdr_, type, v);
+}
+void Request::put_u32(uint16_t type, uint32_t v) {
+    mnl_attr_put_u32(hdr_, type, v);
+}
 void Request::put_str(uint16_t type, std::string_view s) {
     std::string z(s);
     mnl_attr_put_strz(hdr_, type, z.c_str());
 }
-nlattr* Request::nest_start(uint16_t type) { return mnl_attr_nest_start(hdr_, type); }
-void Request::nest_end(nlattr* nest) { mnl_attr_nest_end(hdr_, nest); }
+nlattr* Request::nest_start(uint16_t type) {
+    return mnl_attr_nest_start(hdr_, type);
+}
+void Request::nest_end(nlattr* nest) {
+    mnl_attr_nest_end(hdr_, nest);
+}
 
 std::string_view message_type_name(uint16_t type) {
     switch (type) {
-        case RTM_NEWLINK: return "RTM_NEWLINK";
-        case RTM_DELLINK: return "RTM_DELLINK";
-        case RTM_GETLINK: return "RTM_GETLINK";
-        case RTM_SETLINK: return "RTM_SETLINK";
-        case RTM_NEWADDR: return "RTM_NEWADDR";
-        case RTM_DELADDR: return "RTM_DELADDR";
-        case RTM_GETADDR: return "RTM_GETADDR";
-        case RTM_NEWROUTE: return "RTM_NEWROUTE";
-        case RTM_DELROUTE: return "RTM_DELROUTE";
-        case RTM_GETROUTE: return "RTM_GETROUTE";
-        default: return "netlink request";
+        case RTM_NEWLINK:
+            return "RTM_NEWLINK";
+        case RTM_DELLINK:
+            return "RTM_DELLINK";
+        case RTM_GETLINK:
+            return "RTM_GETLINK";
+        case RTM_SETLINK:
+            return "RTM_SETLINK";
+        case RTM_NEWADDR:
+            return "RTM_NEWADDR";
+        case RTM_DELADDR:
+            return "RTM_DELADDR";
+        case RTM_GETADDR:
+            return "RTM_GETADDR";
+        case RTM_NEWROUTE:
+            return "RTM_NEWROUTE";
+        case RTM_DELROUTE:
+            return "RTM_DELROUTE";
+        case RTM_GETROUTE:
+            return "RTM_GETROUTE";
+        default:
+            return "netlink request";
     }
 }
 
-void NetlinkSocket::Closer::operator()(mnl_socket* s) const { mnl_socket_close(s); }
+void NetlinkSocket::Closer::operator()(mnl_socket* s) const {
+    mnl_socket_close(s);
+}
 
 NetlinkSocket::NetlinkSocket(mnl_socket* sock) : sock_(sock), portid_(mnl_socket_get_portid(sock)) {
     // Distinct starting points keep a late reply for one socket's request from ever matching.
@@ -65,7 +88,9 @@ NetlinkSocket::NetlinkSocket(NetlinkSocket&&) noexcept = default;
 NetlinkSocket& NetlinkSocket::operator=(NetlinkSocket&&) noexcept = default;
 NetlinkSocket::~NetlinkSocket() = default;
 
-int NetlinkSocket::fd() const { return mnl_socket_get_fd(sock_.get()); }
+int NetlinkSocket::fd() const {
+    return mnl_socket_get_fd(sock_.get());
+}
 
 Result<NetlinkSocket> NetlinkSocket::open() {
     mnl_socket* s = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);

@@ -22,12 +22,13 @@ namespace berth::net::netlink {
 // One request message being built. Attribute helpers wrap libmnl's; a request is a few hundred
 // bytes at most, far below the buffer.
 class Request {
-public:
+  public:
     Request(uint16_t type, uint16_t flags);
     nlmsghdr* header() { return hdr_; }
     const nlmsghdr* header() const { return hdr_; }
 
-    // The family header after nlmsghdr (ifinfomsg, ifaddrmsg, rtmsg), zeroed.
+    // A zeroed struct appended at the end: the family header after nlmsghdr (ifinfomsg,
+    // ifaddrmsg, rtmsg), or one inside a nest (a veth peer's ifinfomsg).
     template <typename T>
     T* put_family_header() {
         return static_cast<T*>(put_extra_header(sizeof(T)));
@@ -39,7 +40,7 @@ public:
     nlattr* nest_start(uint16_t type);
     void nest_end(nlattr* nest);
 
-private:
+  private:
     void* put_extra_header(size_t size);
     std::vector<char> buf_;
     nlmsghdr* hdr_;
@@ -49,7 +50,7 @@ private:
 using MessageFn = std::function<Result<void>(const nlmsghdr*)>;
 
 class NetlinkSocket {
-public:
+  public:
     // A socket in the calling thread's network namespace.
     static Result<NetlinkSocket> open();
     // A socket in `netns`: created on a throwaway thread inside it (see netns.h). A netlink
@@ -71,7 +72,7 @@ public:
     static constexpr int kDumpAttempts = 5;
     int fd() const;
 
-private:
+  private:
     explicit NetlinkSocket(mnl_socket* sock);
     struct Closer {
         void operator()(mnl_socket* s) const;
