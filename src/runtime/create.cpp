@@ -86,6 +86,9 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     // A relative cgroupsPath is below the creator's own cgroup; later verbs may run elsewhere,
     // so they resolve it against the creator's /proc/self/cgroup, kept here.
     BERTH_TRY(write_file(dir.file("cgroup.origin"), BERTH_TRY(read_file("/proc/self/cgroup")), true, 0600));
+    // Saved before the cgroup exists: a create killed from here on leaves a state directory
+    // without state.json, from which `delete --force` still finds the cgroup to remove.
+    BERTH_TRY(dir.save_config(config_text));
     cgroup::Options copts;
     copts.cgroups_path = cgroups_path;
     copts.id = o.id;
@@ -178,7 +181,6 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     rec.cgroups_path = cgroups_path;
     rec.systemd_cgroup = g.systemd_cgroup;
     rec.oci_version = oci_version;
-    BERTH_TRY(dir.save_config(config_text));
     BERTH_TRY(dir.save(rec));
     if (!o.pid_file.empty()) BERTH_TRY(write_file_atomic(o.pid_file, std::to_string(pid), 0644));
 

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <thread>
@@ -86,16 +87,37 @@ static void wait_gone(Container& c) {
     for (int i = 0; i < 500 && c.alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
 
+// A create killed before it wrote state.json leaves its directory, maybe a cgroup with the
+// init in it. The saved config and the creator's cgroup file lead to the cgroup.
+static Result<void> remove_half_created(const GlobalOptions& g, const std::string& id) {
+    std::string path = path_join(g.root, id);
+    auto dir = open_fd(path, O_RDONLY | O_DIRECTORY);
+    if (!dir) return {};
+    // A create still running holds this lock; once we have it, it has finished or died.
+    while (::flock(dir->get(), LOCK_EX) < 0)
+        if (errno != EINTR) return ErrnoError() << "lock `" << path << "`";
+    if (path_exists(path_join(path, "state.json"))) return {};
+    auto text = read_file(path_join(path, "config.json"));
+    if (text) {
+        auto spec = oci::parse_spec(*text);
+        if (spec) {
+            cgroup::Options o;
+            o.cgroups_path = spec->linux ? spec->linux->cgroups_path : "";
+            o.id = id;
+            o.systemd = g.systemd_cgroup;
+            o.proc_self_cgroup = path_join(path, "cgroup.origin");
+            if (auto cg = cgroup::open(o)) BERTH_TRY((*cg)->destroy());
+        }
+    }
+    return remove_all(path);
+}
+
 Result<void> remove(const GlobalOptions& g, const std::string& id, bool force) {
     auto loaded = load_container(g, id);
     if (!loaded) {
-        // A state directory left by a create that crashed holds no record; force removes it.
-        if (force && loaded.error().errno_value() == ENOENT && StateDir::check_id(id).ok()) {
-            std::string path = path_join(g.root, id);
-            if (path_exists(path) && !path_exists(path_join(path, "state.json")))
-                return remove_all(path);
-            return {};  // runc: --force on a container that does not exist is not an error
-        }
+        if (force && loaded.error().errno_value() == ENOENT && StateDir::check_id(id).ok())
+            // runc: --force on a container that does not exist is not an error.
+            return remove_half_created(g, id);
         return std::move(loaded).error();
     }
     Container& c = *loaded;

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import CGROUP_ROOT, IS_BERTH, Bundle, expect_error, expect_ok
+from conftest import CGROUP_ROOT, IS_BERTH, RUNTIME, Bundle, expect_error, expect_ok
 
 MiB = 1024 * 1024
 STATUSES = {"creating", "created", "running", "stopped", "paused"}
@@ -505,3 +505,27 @@ def test_pid_file_atomic_and_is_host_init_pid(rt):
     assert rt.state(b.id)["pid"] == pid
     with open(f"/proc/{pid}/cmdline") as f:
         assert f.read().split("\0")[:2] == ["/berth-checker", "sleep"]
+
+
+@pytest.mark.berth_only  # runc 1.1.5 leaves the cgroup of a create killed half-way
+def test_delete_force_cleans_up_after_a_killed_create(rt):
+    """A `create` SIGKILLed half-way (here: while a prestart hook runs, after the cgroup and
+    the init exist) leaves no record; `delete --force` still removes all of it."""
+    b = rt.bundle()
+    b.checker("exit", "0")
+    b.config["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "3"]}]}
+    b.write()
+    proc = rt.spawn(RUNTIME, "--root", rt.root, "create", "--bundle", b.path, b.id)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and not any("/memory/" in d for d in rt.leftover_cgroups(b.cgroups_path)):
+            time.sleep(0.05)
+        assert rt.leftover_cgroups(b.cgroups_path), "create never made its cgroup"
+        time.sleep(0.2)  # into the hook
+        proc.kill()  # the runtime alone; its hook and the init are what must be cleaned up
+    finally:
+        proc.wait(timeout=10)
+    assert rt.state_entries() == [b.id]
+    assert rt.status(b.id) is None  # no record: "does not exist"
+    expect_ok(rt.delete(b.id, force=True))
+    rt.assert_nothing_left(b)
