@@ -62,7 +62,7 @@ struct ExecPlan {
         if (plan.console_fd >= 0) ::close(plan.console_fd);
         BERTH_TRY(apply_process_attrs(plan.process));
         std::string exe = BERTH_TRY(find_executable(plan.process));
-        BERTH_TRY(close_fds_on_exec(plan.preserve_fds));
+        BERTH_TRY(close_other_fds(plan.preserve_fds, {chan.fd()}));
         ::prctl(PR_SET_PDEATHSIG, 0);
         BERTH_TRY(apply_identity(plan.process));
         // The channel is close-on-exec: the parent reads EOF once execve has succeeded.

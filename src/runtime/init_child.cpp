@@ -127,7 +127,7 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
     if (plan.console_fd >= 0) ::close(plan.console_fd);
     BERTH_TRY(apply_process_attrs(plan.process));
     std::string exe = BERTH_TRY(find_executable(plan.process));
-    BERTH_TRY(close_fds_on_exec(plan.preserve_fds));
+    BERTH_TRY(close_other_fds(plan.preserve_fds, {chan.fd(), plan.fifo_fd, plan.result_fd}));
     // From here on the parent may exit at any time: stop tying our life to it.
     ::prctl(PR_SET_PDEATHSIG, 0);
     BERTH_TRY(chan.send(Msg::Ready));

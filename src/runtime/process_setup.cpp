@@ -1,19 +1,18 @@
 #include "runtime/process_setup.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/file.h"
 #include "base/strings.h"
 #include "base/syscalls.h"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 namespace berth::runtime {
 
@@ -164,6 +163,12 @@ Result<void> apply_identity(const ProcessPlan& plan) {
         return ErrnoError() << "process.noNewPrivileges";
     if (p.user.umask) ::umask(*p.user.umask);
     if (::chdir(p.cwd.c_str()) < 0) return ErrnoError() << "process.cwd: chdir `" << p.cwd << "`";
+    // A cwd reached through a descriptor of the host (/proc/self/fd/N) lies outside our root:
+    // the kernel then answers getcwd with ENOENT or a path not starting with '/'
+    // (CVE-2024-21626).
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+        return Error(EPERM) << "process.cwd: `" << p.cwd << "` is outside the container's root";
     if (plan.seccomp && !seccomp_needs_privilege(plan))
         if (int e = install_seccomp(*plan.seccomp, &listener); e < 0)
             return Error::from_errno(-e) << "linux.seccomp: load filter";
@@ -171,9 +176,16 @@ Result<void> apply_identity(const ProcessPlan& plan) {
     return {};
 }
 
-Result<void> close_fds_on_exec(unsigned preserve_fds) {
-    if (sys::close_range(3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        return ErrnoError() << "close_range";
+Result<void> close_other_fds(unsigned preserve_fds, std::vector<int> keep) {
+    std::sort(keep.begin(), keep.end());
+    unsigned lo = 3 + preserve_fds;
+    for (int fd : keep) {
+        if (fd < 0 || static_cast<unsigned>(fd) < lo) continue;
+        if (static_cast<unsigned>(fd) > lo && sys::close_range(lo, fd - 1, 0) < 0)
+            return ErrnoError() << "close_range";
+        lo = static_cast<unsigned>(fd) + 1;
+    }
+    if (sys::close_range(lo, ~0U, 0) < 0) return ErrnoError() << "close_range";
     return {};
 }
 

@@ -44,8 +44,9 @@ Result<void> apply_process_attrs(const ProcessPlan& plan);
 Result<std::string> find_executable(const ProcessPlan& plan);
 // Child side, last: seccomp, capabilities, user and groups, no_new_privs, umask, cwd.
 Result<void> apply_identity(const ProcessPlan& plan);
-// Child side: marks every fd from 3 + preserve_fds on close-on-exec.
-Result<void> close_fds_on_exec(unsigned preserve_fds);
+// Child side: closes every fd from 3 + preserve_fds except `keep` (the runtime's own, all
+// close-on-exec), so no descriptor of the caller's is even open when cwd is entered.
+Result<void> close_other_fds(unsigned preserve_fds, std::vector<int> keep);
 // On failure the message also goes to error_fd when one is given.
 [[noreturn]] void exec_process(const ProcessPlan& plan, const std::string& path, int error_fd = -1);
 
