@@ -2,7 +2,8 @@
 # Installs what the tests need, builds berth (warnings as errors), and runs every test:
 # unit tests (also under ASan+UBSan), the OCI conformance suite against berth-runtime and,
 # to prove the suite itself right, against Debian's runc; containerd and podman driving
-# berth-runtime; berth-init as PID 1; a short fuzz run of the config parser.
+# berth-runtime; berth-init as PID 1; berth's CNI plugins beside the reference ones; short fuzz
+# runs of every parser of outside input.
 # Usage: scripts/test.sh            (as root; exits non-zero if anything failed)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,8 @@ step "conformance: runc (checks the suite)" env BERTH_TEST_RUNTIME=runc $py -m p
     tests/conformance -n 2 --junitxml="$results/conformance-runc.xml"
 [ -d tests/integration ] && step "containerd and podman drive berth-runtime" $py -m pytest -q \
     tests/integration --junitxml="$results/integration.xml"
+[ -d tests/cni ] && step "CNI plugins against the reference plugins" $py -m pytest -q tests/cni \
+    --junitxml="$results/cni.xml"
 [ -d tests/initsuite ] && step "berth-init as PID 1" $py -m pytest -q tests/initsuite \
     --junitxml="$results/initsuite.xml"
 fuzz() {  # the fuzzer's progress lines go to a file; its final stats and any crash are shown
