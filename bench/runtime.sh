@@ -16,6 +16,9 @@
 #              (the loop is a child subreaper, so it reaps the container's init
 #              exactly as containerd's shim or conmon do; no polling of `state`)
 #   run        run --bundle B ID   (foreground; the runtime waits and deletes)
+# CPU time (user+sys) per scenario is the loop's RUSAGE_CHILDREN delta: the runtime
+# processes, their helpers and the container init (reaped by the subreaper loop); per
+# verb it is wait4's rusage of that one runtime process.
 # The runtime processes are started with posix_spawn and reaped with wait4. Peak
 # RSS comes from 3 extra, untimed iterations run under GNU time (`time` package):
 # the maximum %M over create/start/delete/run.
@@ -97,7 +100,7 @@ EOF
 
 # ---- timing loop (one process per runtime) --------------------------------------
 cat > "$work/loop.py" <<'EOF'
-import ctypes, json, os, signal, sys, time
+import ctypes, json, os, resource, signal, sys, time
 
 name, rt, bundle, state, iters, warmup, errlog, rss_iters = sys.argv[1:9]
 iters, warmup, rss_iters = int(iters), int(warmup), int(rss_iters)
@@ -115,8 +118,16 @@ now = time.monotonic_ns
 TIME = "/usr/bin/time"
 rssfile = os.path.join(state, "rss")
 
+def children_cpu():
+    """user+sys ns of every descendant reaped so far (ours, and orphans via the subreaper)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return int((ru.ru_utime + ru.ru_stime) * 1e9)
+
 def call(*args, rss=False):
-    """Runs the runtime, returns (ns, maxrss_kib or 0).
+    """Runs the runtime, returns (ns, maxrss_kib or 0, cpu_ns).
+
+    cpu_ns is user+sys of the runtime process and the children it waited for (wait4's
+    rusage); the container init that outlives `create` is not among them.
 
     ru_maxrss from our own wait4 is useless here: posix_spawn vforks, and the
     kernel carries the high-water RSS of the mm replaced at exec (python's) into
@@ -129,7 +140,7 @@ def call(*args, rss=False):
     pid = os.posix_spawn(argv[0], argv, env, file_actions=fa)
     signal.setitimer(signal.ITIMER_REAL, CALL_TIMEOUT)
     try:
-        _, status, _ = os.wait4(pid, 0)
+        _, status, ru = os.wait4(pid, 0)
     except TimeoutError:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -140,7 +151,7 @@ def call(*args, rss=False):
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         give_up(f"{' '.join(args)} exited {code}; see {errlog}")
-    return dt, (int(open(rssfile).read().split()[-1]) if rss else 0)
+    return dt, (int(open(rssfile).read().split()[-1]) if rss else 0), int((ru.ru_utime + ru.ru_stime) * 1e9)
 
 CALL_TIMEOUT = float(os.environ.get("BENCH_CALL_TIMEOUT", "30"))
 current = None  # container id in flight, deleted on failure
@@ -175,7 +186,8 @@ def reap_orphans():
         if pid == 0:
             return
 
-res = {k: [] for k in ("lifecycle", "create", "start", "wait", "delete", "run")}
+res = {k: [] for k in ("lifecycle", "create", "start", "wait", "delete", "run",
+                      "cpu_lifecycle", "cpu_run", "cpu_create", "cpu_start", "cpu_delete")}
 rss = {k: 0 for k in ("create", "start", "delete", "run")}
 pidfile = os.path.join(state, "pid")
 if not os.access(TIME, os.X_OK):
@@ -185,10 +197,11 @@ for i in range(warmup + iters + rss_iters):
     sample = i >= warmup + iters
     cid = f"bench-{name}-{os.getpid()}-{i}"
     current = cid
+    cpu0 = children_cpu()
     t0 = now()
-    c, r1 = call("create", "--bundle", bundle, "--pid-file", pidfile, cid, rss=sample)
+    c, r1, cc = call("create", "--bundle", bundle, "--pid-file", pidfile, cid, rss=sample)
     pid = int(open(pidfile).read())
-    s, r2 = call("start", cid, rss=sample)
+    s, r2, cs = call("start", cid, rss=sample)
     t1 = now()
     deadline = t1 + int(CALL_TIMEOUT * 1e9)
     while True:  # the container's init was reparented to us (subreaper)
@@ -203,16 +216,23 @@ for i in range(warmup + iters + rss_iters):
             give_up(f"container init {pid} did not exit within {CALL_TIMEOUT}s after start")
         time.sleep(0.0001)
     w = now() - t1
-    d, r3 = call("delete", cid, rss=sample)
+    d, r3, cd = call("delete", cid, rss=sample)
     total = now() - t0
     reap_orphans()
+    # Everything the lifecycle started, the container init included (its pre-execve setup
+    # is runtime code): all of it has been reaped by now.
+    cpu_total = children_cpu() - cpu0
     os.unlink(pidfile)
     current = cid + "r"
-    r, r4 = call("run", "--bundle", bundle, cid + "r", rss=sample)
+    cpu0 = children_cpu()
+    r, r4, _ = call("run", "--bundle", bundle, cid + "r", rss=sample)
     current = None
     reap_orphans()
+    cpu_run = children_cpu() - cpu0
     if keep:
-        for k, v in (("lifecycle", total), ("create", c), ("start", s), ("wait", w), ("delete", d), ("run", r)):
+        for k, v in (("lifecycle", total), ("create", c), ("start", s), ("wait", w), ("delete", d), ("run", r),
+                     ("cpu_lifecycle", cpu_total), ("cpu_run", cpu_run), ("cpu_create", cc),
+                     ("cpu_start", cs), ("cpu_delete", cd)):
             res[k].append(v)
     if sample:
         for k, v in (("create", r1), ("start", r2), ("delete", r3), ("run", r4)):
@@ -334,15 +354,26 @@ for n in order:
         print(f"| {n} | {ms(q(d['create'], .5))} | {ms(q(d['start'], .5))} | {ms(q(d['wait'], .5))} | "
               f"{ms(q(d['delete'], .5))} | {r['create']}/{r['start']}/{r['delete']}/{r['run']} |")
 
+print("\nCPU time (user+sys, medians in ms; lifecycle and run include the container init and "
+      "everything else they started; per verb: the runtime process and what it waited for):\n")
+print("| runtime | lifecycle CPU | run CPU | create CPU | start CPU | delete CPU |")
+print("|---|---:|---:|---:|---:|---:|")
+for n in order:
+    if n in rows:
+        d = rows[n]["ns"]
+        print(f"| {n} | " + " | ".join(ms(q(d["cpu_" + k], .5)) for k in
+                                       ("lifecycle", "run", "create", "start", "delete")) + " |")
+
 print("\nRatios (median; < 1 means berth is faster):\n")
 print("| scenario | berth/crun | berth/runc |")
 print("|---|---:|---:|")
-for sc in ("lifecycle", "run"):
+for sc in ("lifecycle", "run", "cpu_lifecycle", "cpu_run"):
     cells = []
     for other in ("crun", "runc"):
         if "berth" in rows and other in rows:
             cells.append(f"{q(rows['berth']['ns'][sc], .5) / q(rows[other]['ns'][sc], .5):.2f}")
         else:
             cells.append("n/a" + (" (berth missing)" if "berth" not in rows else f" ({other} missing)"))
-    print(f"| {sc} | {cells[0]} | {cells[1]} |")
+    label = {"cpu_lifecycle": "lifecycle CPU", "cpu_run": "run CPU"}.get(sc, sc + " wall")
+    print(f"| {label} | {cells[0]} | {cells[1]} |")
 EOF

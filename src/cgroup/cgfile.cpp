@@ -154,6 +154,13 @@ Result<void> kill_until_empty(const std::function<Result<std::vector<pid_t>>()>&
     return e;
 }
 
+bool remove_empty_leaves(const std::vector<std::string>& dirs) {
+    bool all_gone = true;
+    for (const auto& d : dirs)
+        if (::rmdir(d.c_str()) < 0 && errno != ENOENT) all_gone = false;
+    return all_gone;
+}
+
 Result<void> remove_cgroup_tree(const std::string& dir) {
     if (!path_exists(dir)) return {};
     Error last;

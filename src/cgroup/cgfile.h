@@ -47,6 +47,10 @@ Result<void> kill_until_empty(const std::function<Result<std::vector<pid_t>>()>&
 // Removes dir and every cgroup below it, deepest first. A missing dir is success; EBUSY (the
 // kernel still tearing down exited tasks) is retried for a while.
 Result<void> remove_cgroup_tree(const std::string& dir);
+// rmdir of each directory, gone ones included; true when every one is gone now. On cgroupfs
+// rmdir fails (EBUSY, ENOTEMPTY) while a task or a child cgroup is left, so true also means
+// nothing was left to kill.
+bool remove_empty_leaves(const std::vector<std::string>& dirs);
 
 // Polls pred every few milliseconds until it is true or timeout passes.
 bool poll_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);

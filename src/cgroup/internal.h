@@ -30,5 +30,8 @@ std::unique_ptr<Manager> make_v2_manager(ManagerSetup setup);
 
 // rmdir of the default "/berth" parent once its last container is gone; busy is fine.
 void remove_default_parent(const std::string& leaf_dir);
+// SelfJoin for these directories (`tasks` in each v1 one; the cgroup2 one may be empty).
+Result<SelfJoin> open_self_join_files(const std::vector<std::string>& v1_dirs,
+                                      const std::string& unified_dir);
 
 }  // namespace berth::cgroup

@@ -1,5 +1,6 @@
 #include "cgroup/manager.h"
 
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -51,7 +52,8 @@ Result<std::unique_ptr<Manager>> open(const Options& o) {
     setup.path = BERTH_TRY(normalize_cgroups_path(o.cgroups_path, o.id));
     setup.writer = Writer(o.write_hook);
 
-    auto mountinfo = read_file(o.proc_self_mountinfo);
+    Result<std::string> mountinfo = o.mountinfo_text;
+    if (o.mountinfo_text.empty()) mountinfo = read_file(o.proc_self_mountinfo);
     if (!mountinfo) return std::move(mountinfo).error().wrap("find cgroup mounts");
     const std::string root = path_clean(o.mount_root);
     std::vector<Hierarchy> hierarchies = parse_mountinfo(*mountinfo, root);
@@ -85,6 +87,35 @@ Result<std::unique_ptr<Manager>> open(const Options& o) {
         setup.unified = HierarchyDir{*v2_hybrid, resolve_dir(*v2_hybrid, setup.path, self)};
     }
     return make_v1_manager(std::move(setup));
+}
+
+Result<void> join_self(SelfJoin& join) {
+    for (size_t i = 0; i < join.tasks.size(); ++i) {
+        ssize_t n;
+        do {
+            n = ::write(join.tasks[i].get(), "0", 1);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) return ErrnoError() << "join cgroup `" << path_dirname(join.task_paths[i]) << "`";
+    }
+    join.tasks.clear();
+    return {};
+}
+
+Result<SelfJoin> open_self_join_files(const std::vector<std::string>& v1_dirs,
+                                      const std::string& unified_dir) {
+    SelfJoin j;
+    for (const auto& d : v1_dirs) {
+        j.task_paths.push_back(path_join(d, "tasks"));
+        auto fd = open_fd(j.task_paths.back(), O_WRONLY);
+        if (!fd) return std::move(fd).error().wrap("join cgroup");
+        j.tasks.push_back(std::move(*fd));
+    }
+    if (!unified_dir.empty()) {
+        auto fd = open_fd(unified_dir, O_RDONLY | O_DIRECTORY);
+        if (!fd) return std::move(fd).error().wrap("join cgroup");
+        j.clone_into = std::move(*fd);
+    }
+    return j;
 }
 
 void remove_default_parent(const std::string& leaf_dir) {

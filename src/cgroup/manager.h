@@ -12,12 +12,27 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "cgroup/stats.h"
 #include "oci/spec.h"
 
 namespace berth::cgroup {
 
 enum class Layout { Legacy, Hybrid, Unified };
+
+// How a new process joins the container's cgroup without anyone writing its pid to a
+// cgroup.procs file. That write takes the kernel's global cgroup_threadgroup_rwsem for writing,
+// which waits for an RCU grace period: 5-25 ms, most of a `create`. A single-threaded process
+// that writes "0" to a v1 `tasks` file moves itself without that lock, and clone3 with
+// CLONE_INTO_CGROUP starts a child inside a cgroup2 directory.
+struct SelfJoin {
+    std::vector<UniqueFd> tasks;         // v1 `tasks` files, opened for writing (the kernel
+    std::vector<std::string> task_paths; // checks the opener's credentials, not the writer's)
+    UniqueFd clone_into;                 // the cgroup2 directory; invalid on Legacy
+};
+
+// In the new process, single-threaded: moves it through each `tasks` file, then closes them.
+Result<void> join_self(SelfJoin& join);
 
 class Manager {
 public:
@@ -27,6 +42,12 @@ public:
     virtual Result<void> create() = 0;
     // Moves a process into the cgroup in every hierarchy.
     virtual Result<void> add_process(pid_t pid) = 0;
+    // What a new process needs to join by itself (SelfJoin), opened now (after create()).
+    virtual Result<SelfJoin> open_self_join() const = 0;
+    // Moves a process into the cgroup2 part only (Unified: the cgroup itself); nothing on
+    // Legacy. For a child that joined the v1 hierarchies by itself but could not be cloned
+    // into the cgroup2 directory.
+    virtual Result<void> add_process_unified(pid_t pid) = 0;
     // Writes the limits. Fields the host cannot honour are an error naming the field.
     virtual Result<void> apply(const oci::Resources& r) = 0;
     virtual Result<void> freeze() = 0;
@@ -60,6 +81,7 @@ struct Options {
     std::string mount_root = "/sys/fs/cgroup";  // tests point this at a fake tree
     std::string proc_self_cgroup = "/proc/self/cgroup";
     std::string proc_self_mountinfo = "/proc/self/mountinfo";  // where hierarchies are mounted
+    std::string mountinfo_text;  // its text when the caller has read it already; empty: read it
     std::string systemd_run_dir = "/run/systemd/system";       // exists when systemd is PID 1
     WriteHook write_hook;                                      // unset: writes go straight through
 };

@@ -121,6 +121,18 @@ Result<void> V1Manager::add_process(pid_t pid) {
     return {};
 }
 
+Result<SelfJoin> V1Manager::open_self_join() const {
+    std::vector<std::string> dirs;
+    for (const auto& hd : s_.v1) dirs.push_back(hd.dir);
+    return open_self_join_files(dirs, unified_path());
+}
+
+Result<void> V1Manager::add_process_unified(pid_t pid) {
+    if (!s_.unified) return {};
+    const std::string& d = s_.unified->dir;
+    return s_.writer.write(d, "cgroup.procs", std::to_string(pid), "join cgroup `" + d + "`");
+}
+
 Result<void> V1Manager::set_freezer(const std::string& state) {
     const std::string* d = dir("freezer");
     if (!d) return Error(ENOTSUP) << "the freezer controller is not mounted on this host";
@@ -234,6 +246,13 @@ Result<Stats> V1Manager::stats() {
 }
 
 Result<void> V1Manager::destroy() {
+    // The usual case, the init gone and no child cgroups: one rmdir per hierarchy, which
+    // the kernel refuses while a task or a child cgroup is left (then the full walk below).
+    if (remove_empty_leaves(paths())) {
+        if (s_.path.is_default)
+            for (const auto& d : paths()) remove_default_parent(d);
+        return {};
+    }
     auto all_pids = [&]() -> Result<std::vector<pid_t>> {
         std::vector<pid_t> out;
         for (const auto& d : paths()) {

@@ -13,6 +13,8 @@ public:
 
     Result<void> create() override;
     Result<void> add_process(pid_t pid) override;
+    Result<SelfJoin> open_self_join() const override;
+    Result<void> add_process_unified(pid_t pid) override;
     Result<void> apply(const oci::Resources& r) override;
     Result<void> freeze() override;
     Result<void> thaw() override;

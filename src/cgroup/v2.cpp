@@ -30,6 +30,8 @@ public:
         return s_.writer.write(dir_, "cgroup.procs", std::to_string(pid),
                                "join cgroup `" + dir_ + "`");
     }
+    Result<SelfJoin> open_self_join() const override { return open_self_join_files({}, dir_); }
+    Result<void> add_process_unified(pid_t pid) override { return add_process(pid); }
     Result<void> apply(const oci::Resources& r) override;
     Result<void> freeze() override { return v2::set_frozen(s_.writer, dir_, true); }
     Result<void> thaw() override { return v2::set_frozen(s_.writer, dir_, false); }
@@ -283,6 +285,11 @@ Result<Stats> V2Manager::stats() {
 }
 
 Result<void> V2Manager::destroy() {
+    // Nothing left in it (the usual case): one rmdir, no walk, no cgroup.kill.
+    if (remove_empty_leaves({dir_})) {
+        if (s_.path.is_default) remove_default_parent(dir_);
+        return {};
+    }
     BERTH_TRY_CTX(v2::kill_all(s_.writer, dir_), "destroy cgroup");
     BERTH_TRY_CTX(remove_cgroup_tree(dir_), "destroy cgroup");
     if (s_.path.is_default) remove_default_parent(dir_);

@@ -5,8 +5,9 @@
 
 namespace berth::runtime {
 
-Result<std::vector<CgroupHierarchy>> cgroup_hierarchies(const std::vector<std::string>& dirs) {
-    std::string info = BERTH_TRY(read_file("/proc/self/mountinfo"));
+Result<std::vector<CgroupHierarchy>> cgroup_hierarchies(const std::vector<std::string>& dirs,
+                                                        std::string info) {
+    if (info.empty()) info = BERTH_TRY(read_file("/proc/self/mountinfo"));
     std::vector<CgroupHierarchy> out;
     for (auto& line : split(info, '\n')) {
         auto sep = line.find(" - ");

@@ -17,7 +17,9 @@ struct CgroupHierarchy {
     bool at_root = false;   // cgroup2 mounted at the cgroup root itself (unified layout)
 };
 
-// Matches the cgroup directories a manager owns to the host's cgroup mounts.
-Result<std::vector<CgroupHierarchy>> cgroup_hierarchies(const std::vector<std::string>& dirs);
+// Matches the cgroup directories a manager owns to the host's cgroup mounts, from the text of
+// /proc/self/mountinfo (read here when empty).
+Result<std::vector<CgroupHierarchy>> cgroup_hierarchies(const std::vector<std::string>& dirs,
+                                                        std::string mountinfo = {});
 
 }  // namespace berth::runtime

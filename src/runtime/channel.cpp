@@ -28,6 +28,7 @@ const char* msg_name(Msg m) {
         case Msg::HooksDone: return "hooks-done";
         case Msg::Ready: return "ready";
         case Msg::Error: return "error";
+        case Msg::CgroupJoined: return "cgroup-joined";
     }
     return "unknown";
 }

@@ -15,12 +15,13 @@
 namespace berth::runtime {
 
 enum class Msg : uint32_t {
-    Go = 1,            // parent -> child: cgroup joined and id maps written; carry on
+    Go = 1,            // parent -> child: id maps written; carry on (exec: cgroup joined too)
     Pid,               // intermediate -> parent: the init's pid in the host pid namespace
     RunCreateHooks,    // child -> parent: namespaces and mounts ready, before pivot_root
     HooksDone,         // parent -> child
     Ready,             // child -> parent: waiting for `start`
     Error,             // either way: value is errno, text is the message
+    CgroupJoined,      // parent -> container init, after Go: the init is in its cgroups
 };
 
 const char* msg_name(Msg m);

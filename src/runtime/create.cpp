@@ -83,9 +83,11 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     StateDir dir = BERTH_TRY(StateDir::create(g.root, o.id));
     auto remove_dir = make_scope_guard([&] { (void)dir.remove(); });
 
-    // A relative cgroupsPath is below the creator's own cgroup; later verbs may run elsewhere,
-    // so they resolve it against the creator's /proc/self/cgroup, kept here.
-    BERTH_TRY(write_file(dir.file("cgroup.origin"), BERTH_TRY(read_file("/proc/self/cgroup")), true, 0600));
+    // A relative (or empty: /berth/<id> below us) cgroupsPath is below the creator's own
+    // cgroup; later verbs may run elsewhere, so they resolve it against the creator's
+    // /proc/self/cgroup, kept here. An absolute one needs neither.
+    if (cgroups_path.empty() || cgroups_path.front() != '/')
+        BERTH_TRY(write_file(dir.file("cgroup.origin"), BERTH_TRY(read_file("/proc/self/cgroup")), true, 0600));
     // Saved before the cgroup exists: a create killed from here on leaves a state directory
     // without state.json, from which `delete --force` still finds the cgroup to remove.
     BERTH_TRY(dir.save_config(config_text));
@@ -93,12 +95,14 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     copts.cgroups_path = cgroups_path;
     copts.id = o.id;
     copts.systemd = g.systemd_cgroup;
+    // Read once: the cgroup manager and the container's cgroup mounts both need it.
+    copts.mountinfo_text = BERTH_TRY(read_file("/proc/self/mountinfo"));
     auto cg = BERTH_TRY(cgroup::open(copts));
     BERTH_TRY_CTX(cg->create(), "linux.cgroupsPath");
     auto destroy_cgroup = make_scope_guard([&] { (void)cg->destroy(); });
     for (auto& m : plan.spec.mounts)
         if (m.type == "cgroup") {
-            plan.mounts.cgroups = BERTH_TRY(cgroup_hierarchies(cg->paths()));
+            plan.mounts.cgroups = BERTH_TRY(cgroup_hierarchies(cg->paths(), copts.mountinfo_text));
             break;
         }
 
@@ -120,12 +124,29 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     Channel chan(std::move(pair.first));
     Channel child_chan(std::move(pair.second));
     unsigned long flags = plan.ns.create_flags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
+    // The init joins its cgroup without a cgroup.procs write (see cgroup::SelfJoin): born in
+    // the cgroup2 part, it moves itself into the v1 hierarchies first thing. Not when
+    // execCPUAffinity.initial is set: that affinity is for the time before the cgroup (it may
+    // lie outside the container's cpuset), so the parent moves the init later, as before.
+    const bool self_join = !plan.process.affinity_initial;
+    cgroup::SelfJoin join;
+    if (self_join) join = BERTH_TRY_CTX(cg->open_self_join(), "linux.cgroupsPath");
     auto child = [&]() {
         chan.close();
         ::close(dir.lock_fd());
+        if (self_join) {
+            if (auto r = cgroup::join_self(join); !r) {
+                (void)child_chan.send_error(std::move(r).error().wrap("linux.cgroupsPath"));
+                _exit(1);
+            }
+        }
         run_container_init(plan, child_chan);
     };
     pid_t pid;
+    // CLONE_INTO_CGROUP only from here: an intermediate in a joined user namespace may not
+    // have the permission, and kernels before 5.7 do not know it (then the parent moves the
+    // init into the cgroup2 part by pid, overlapped with the init's setup, below).
+    int clone_into = self_join && !plan.needs_intermediate ? join.clone_into.get() : -1;
     if (plan.needs_intermediate) {
         pid = BERTH_TRY(clone_via_intermediate(flags, chan, child_chan,
                                                [&] {
@@ -134,8 +155,14 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
                                                },
                                                child));
     } else {
-        pid = BERTH_TRY(clone_child(flags, child));
+        auto cloned = clone_child(flags, child, clone_into);
+        if (!cloned && clone_into >= 0) {
+            clone_into = -1;
+            cloned = clone_child(flags, child);
+        }
+        pid = BERTH_TRY(std::move(cloned));
     }
+    join = {};
     child_chan.close();
     fifo_fd.reset();
     result_fd.reset();
@@ -145,10 +172,35 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
         ::waitpid(pid, nullptr, 0);
     });
 
-    BERTH_TRY_CTX(cg->add_process(pid), "linux.cgroupsPath");
-    if (plan.ns.create_flags & CLONE_NEWUSER)
-        BERTH_TRY(write_id_maps(pid, plan.spec.linux->uid_mappings, plan.spec.linux->gid_mappings));
-    BERTH_TRY(chan.send(Msg::Go));
+    // The init may fail on its own (a cgroup it could not join, a mount), and exit: its error,
+    // queued on the channel, is the one worth reporting rather than ours (ESRCH, EPIPE) that
+    // followed from it.
+    auto init_error_or = [&](Error ours) -> Error {
+        kill_init.dismiss();
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        if (auto m = chan.receive(); !m && m.error().errno_value() != EPIPE) return std::move(m).error();
+        return ours;
+    };
+    if (plan.ns.create_flags & CLONE_NEWUSER) {
+        if (auto maps = write_id_maps(pid, plan.spec.linux->uid_mappings, plan.spec.linux->gid_mappings);
+            !maps)
+            return init_error_or(std::move(maps).error());
+    }
+    // A cgroup.procs write by pid still needed (the cgroup2 part when the init could not be
+    // cloned into it; everything without self_join) waits for an RCU grace period: Go first,
+    // so the init makes its mounts meanwhile. It waits for CgroupJoined before anything that
+    // needs the cgroup: its cgroup namespace, hooks, affinity and scheduler, and Ready (see
+    // init_child.cpp).
+    if (auto go = chan.send(Msg::Go); !go) return init_error_or(std::move(go).error());
+    Result<void> joined;
+    if (!self_join) {
+        joined = cg->add_process(pid);
+    } else if (clone_into < 0) {
+        joined = cg->add_process_unified(pid);
+    }
+    if (!joined) return init_error_or(std::move(joined).error().wrap("linux.cgroupsPath"));
+    if (auto sent = chan.send(Msg::CgroupJoined); !sent) return init_error_or(std::move(sent).error());
 
     ContainerState st;
     st.oci_version = oci_version;

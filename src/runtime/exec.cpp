@@ -53,7 +53,9 @@ struct ExecPlan {
 };
 
 [[noreturn]] void exec_child(ExecPlan& plan, Channel& chan) {
+#ifndef BERTH_WEAKEN_PROC_EXE
     ::prctl(PR_SET_DUMPABLE, 0);
+#endif
     auto steps = [&]() -> Result<void> {
         BERTH_TRY(apply_initial_affinity(plan.process));
         BERTH_TRY(chan.expect(Msg::Go));
@@ -62,11 +64,13 @@ struct ExecPlan {
         if (plan.console_fd >= 0) ::close(plan.console_fd);
         BERTH_TRY(apply_process_attrs(plan.process));
         std::string exe = BERTH_TRY(find_executable(plan.process));
+#ifndef BERTH_WEAKEN_HOST_FDS
         BERTH_TRY(close_other_fds(plan.preserve_fds, {chan.fd()}));
+#endif
         ::prctl(PR_SET_PDEATHSIG, 0);
         BERTH_TRY(apply_identity(plan.process));
         // The channel is close-on-exec: the parent reads EOF once execve has succeeded.
-        exec_process(plan.process, exe);
+        return exec_process(plan.process, exe);
     };
     auto r = steps();
     (void)chan.send_error(r.error());

@@ -54,7 +54,7 @@ Result<void> setup_mounts(const InitPlan& plan) {
         BERTH_TRY(create_dev_symlinks(plan.rootfs));
     }
     // runc creates a missing cwd; images often lack it (WORKDIR of a volume, say).
-    BERTH_TRY_CTX(make_mount_point(plan.rootfs, plan.process.process.cwd, false), "process.cwd");
+    BERTH_TRY_CTX(make_cwd_in_root(plan.rootfs, plan.process.process.cwd), "process.cwd");
     return {};
 }
 
@@ -62,7 +62,12 @@ Result<void> finish_root(const InitPlan& plan) {
     BERTH_TRY(enter_root(plan.rootfs, plan.no_pivot));
     BERTH_TRY(set_root_propagation(plan.root_propagation));
     const auto& l = *plan.spec.linux;
+#ifndef BERTH_WEAKEN_PROC_OVER
+    BERTH_TRY(check_kernel_mounts(plan.spec.mounts));
+#endif
+#ifndef BERTH_WEAKEN_MASKED
     BERTH_TRY(mask_paths(l.masked_paths));
+#endif
     BERTH_TRY(readonly_paths(l.readonly_paths));
     if (plan.spec.root.readonly) BERTH_TRY(remount_root_readonly());
     return {};
@@ -94,12 +99,21 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
     const bool intermediate = plan.needs_intermediate;
     BERTH_TRY(apply_initial_affinity(plan.process));
     BERTH_TRY(chan.expect(Msg::Go));
+    // The parent joins us to the cgroup while we set up (create.cpp); wait for it before the
+    // first step that needs it.
+    bool in_cgroup = false;
+    auto await_cgroup = [&]() -> Result<void> {
+        if (!in_cgroup) BERTH_TRY(chan.expect(Msg::CgroupJoined));
+        in_cgroup = true;
+        return {};
+    };
     if (plan.ns.create_flags & CLONE_NEWUSER) {
         // Become root of the new user namespace (mapped by the parent) for the setup.
         if (::setresgid(0, 0, 0) < 0) return ErrnoError() << "setgid 0 in the user namespace";
         if (::setresuid(0, 0, 0) < 0) return ErrnoError() << "setuid 0 in the user namespace";
     }
     BERTH_TRY(join_namespaces(plan, intermediate));
+    if (plan.ns.create_flags & CLONE_NEWCGROUP) BERTH_TRY(await_cgroup());
     if ((plan.ns.create_flags & CLONE_NEWCGROUP) && ::unshare(CLONE_NEWCGROUP) < 0)
         return ErrnoError() << "linux.namespaces: create cgroup namespace";
     if (!plan.spec.hostname.empty() &&
@@ -118,6 +132,7 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
     }
     BERTH_TRY(setup_mounts(plan));
     if (plan.create_hooks) {
+        BERTH_TRY(await_cgroup());
         BERTH_TRY(chan.send(Msg::RunCreateHooks));
         auto done = BERTH_TRY(chan.expect(Msg::HooksDone));
         BERTH_TRY(run_hooks(plan.spec.hooks.create_container, "createContainer", done.text));
@@ -125,9 +140,12 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
     BERTH_TRY(finish_root(plan));
     if (plan.process.process.terminal) BERTH_TRY(setup_console(plan.console_fd, plan.process.process.console_size));
     if (plan.console_fd >= 0) ::close(plan.console_fd);
+    BERTH_TRY(await_cgroup());
     BERTH_TRY(apply_process_attrs(plan.process));
     std::string exe = BERTH_TRY(find_executable(plan.process));
+#ifndef BERTH_WEAKEN_HOST_FDS
     BERTH_TRY(close_other_fds(plan.preserve_fds, {chan.fd(), plan.fifo_fd, plan.result_fd}));
+#endif
     // From here on the parent may exit at any time: stop tying our life to it.
     ::prctl(PR_SET_PDEATHSIG, 0);
     BERTH_TRY(chan.send(Msg::Ready));
@@ -137,7 +155,7 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
     plan.fifo_fd = -1;
     BERTH_TRY(run_hooks(plan.spec.hooks.start_container, "startContainer", state));
     BERTH_TRY(apply_identity(plan.process));
-    exec_process(plan.process, exe, plan.result_fd);
+    return exec_process(plan.process, exe);
 }
 
 }  // namespace
@@ -145,12 +163,16 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
 void run_container_init(InitPlan& plan, Channel& chan) {
     // Other processes of the container must not reach the runtime binary through
     // /proc/PID/exe while we still run it (CVE-2019-5736); execve makes us dumpable again.
+#ifndef BERTH_WEAKEN_PROC_EXE
     ::prctl(PR_SET_DUMPABLE, 0);
+#endif
     auto r = init_steps(plan, chan);
     if (chan.fd() >= 0) {
         (void)chan.send_error(r.error());
     } else if (plan.fifo_fd < 0 && plan.result_fd >= 0) {
+        // After `start` released us: its caller reads this; the exit code is a shell's.
         (void)write_all(plan.result_fd, r.error().what());
+        _exit(r.error().errno_value() == ENOENT ? 127 : 126);
     } else {
         dprintf(2, "berth-runtime: container init: %s\n", r.error().what().c_str());
     }

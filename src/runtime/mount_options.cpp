@@ -106,11 +106,20 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& opts,
             continue;
         }
         for (auto& a : kRecursive) {
-            if (o == a.name) {
-                if (a.clear) m.attr_clr |= a.attr; else m.attr_set |= a.attr;
-                matched = true;
-                break;
+            if (o != a.name) continue;
+            if (std::string_view(a.name).ends_with("atime")) {
+                // Access-time modes are one field, and MOUNT_ATTR_RELATIME is 0: every such
+                // option replaces the field; the "clear" ones fall back to relatime.
+                m.attr_clr |= MOUNT_ATTR__ATIME;
+                m.attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR__ATIME);
+                if (!a.clear) m.attr_set |= a.attr;
+            } else if (a.clear) {
+                m.attr_clr |= a.attr;
+            } else {
+                m.attr_set |= a.attr;
             }
+            matched = true;
+            break;
         }
         if (matched) continue;
         if (o.empty()) return Error(EINVAL) << field << "[" << i << "]: empty option";

@@ -1,7 +1,9 @@
 #include "runtime/mounts.h"
 
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,6 +40,55 @@ unsigned long locked_flags(const std::string& path) {
     return f;
 }
 
+// Where a mount goes: an O_PATH fd opened inside the rootfs, named /proc/self/fd/N for
+// mount(2), so no symlink the image swaps in afterwards can move it (CVE-2021-30465).
+struct Target {
+    BorrowedFd root;
+    std::string dest;
+    bool as_file;
+    UniqueFd fd;
+
+    static Result<Target> open(BorrowedFd root, const std::string& dest, bool as_file) {
+        UniqueFd fd = BERTH_TRY(open_mount_point(root, dest, as_file));
+        return Target{root, dest, as_file, std::move(fd)};
+    }
+    std::string path() const { return fd_path(fd); }
+    // The fd names the directory the mount now covers; reopen to reach the new mount itself.
+    Result<void> reopen() {
+        fd = BERTH_TRY(open_mount_point(root, dest, as_file));
+        return {};
+    }
+};
+
+// proc and sysfs go only onto an ordinary directory of the image, and what is there after
+// mounting must be that filesystem: the masked and read-only paths below them must land on
+// the kernel's files, not on a decoy (CVE-2019-16884, CVE-2019-19921).
+[[maybe_unused]] Result<void> check_plain_dir(BorrowedFd root, const std::string& dest,
+                                              const std::string& type) {
+    std::string parent_path = path_dirname(dest);
+    std::string name = dest.substr(dest.find_last_of('/') + 1);
+    if (name.empty() || name == "." || name == "..")
+        return Error(EINVAL) << type << " must be mounted on an ordinary directory";
+    auto parent = open_in_root(root, parent_path, O_PATH | O_DIRECTORY);
+    if (!parent && parent.error().errno_value() == ENOENT) return {};
+    if (!parent) return std::move(parent).error();
+    struct stat st;
+    if (::fstatat(parent->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? Result<void>{} : ErrnoError() << "stat `" << dest << "`";
+    if (!S_ISDIR(st.st_mode))
+        return Error(EINVAL) << type << " must be mounted on an ordinary directory, and `" << dest
+                             << "` is not one";
+    return {};
+}
+
+[[maybe_unused]] Result<void> check_fs_type(BorrowedFd fd, const std::string& type) {
+    const long want = type == "proc" ? PROC_SUPER_MAGIC : SYSFS_MAGIC;
+    struct statfs s;
+    if (::fstatfs(fd.get(), &s) < 0) return ErrnoError() << "statfs the new " << type << " mount";
+    if (s.f_type != want) return Error(EPERM) << "what is mounted there is not " << type;
+    return {};
+}
+
 Result<void> apply_propagation(const std::string& dst, const MountOptions& o) {
     if (!o.propagation) return {};
     return sys_mount("", dst, nullptr, o.propagation, "");
@@ -45,29 +96,30 @@ Result<void> apply_propagation(const std::string& dst, const MountOptions& o) {
 
 Result<void> apply_recursive_attrs(const std::string& dst, const MountOptions& o) {
     if (!o.attr_set && !o.attr_clr) return {};
-    struct mount_attr attr{};
+    struct mount_attr attr {};
     attr.attr_set = o.attr_set;
     attr.attr_clr = o.attr_clr;
-    // Access-time modes are one field: changing any of them clears the others.
-    const uint64_t atime = MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME | MOUNT_ATTR_RELATIME;
-    if ((o.attr_set | o.attr_clr) & atime) attr.attr_clr |= MOUNT_ATTR__ATIME;
     if (sys::mount_setattr(-1, dst.c_str(), AT_RECURSIVE, &attr, sizeof(attr)) < 0)
         return ErrnoError() << "mount_setattr `" << dst << "`";
     return {};
 }
 
-Result<void> mount_cgroup(const MountContext& ctx, const std::string& dst, const MountOptions& o) {
+Result<void> mount_cgroup(const MountContext& ctx, Target& t, const MountOptions& o) {
     const unsigned long sub_flags = (o.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) |
                                     MS_NOSUID | MS_NODEV | MS_NOEXEC;
     // Unified layout: the container's cgroup2 directory is the whole mount.
     if (ctx.cgroups.size() == 1 && ctx.cgroups[0].at_root) {
         const auto& h = ctx.cgroups[0];
-        if (ctx.cgroupns) return sys_mount("cgroup2", dst, "cgroup2", sub_flags, "");
-        BERTH_TRY(sys_mount(h.host_dir, dst, nullptr, MS_BIND | MS_REC, ""));
-        return remount_bind(dst, sub_flags);
+        if (ctx.cgroupns) return sys_mount("cgroup2", t.path(), "cgroup2", sub_flags, "");
+        BERTH_TRY(sys_mount(h.host_dir, t.path(), nullptr, MS_BIND | MS_REC, ""));
+        BERTH_TRY(t.reopen());
+        return remount_bind(t.path(), sub_flags);
     }
-    // v1 and hybrid: a tmpfs holding one directory per hierarchy.
-    BERTH_TRY(sys_mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"));
+    // v1 and hybrid: a tmpfs holding one directory per hierarchy. It is our own fresh mount:
+    // paths below it need no resolving in the root.
+    BERTH_TRY(sys_mount("tmpfs", t.path(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"));
+    BERTH_TRY(t.reopen());
+    const std::string dst = t.path();
     for (const auto& h : ctx.cgroups) {
         std::string sub = path_join(dst, h.name);
         BERTH_TRY(mkdir_p(sub, 0755));
@@ -88,8 +140,8 @@ Result<void> mount_cgroup(const MountContext& ctx, const std::string& dst, const
         }
     }
     if (o.flags & MS_RDONLY)
-        BERTH_TRY(sys_mount("", dst, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                            "mode=755"));
+        BERTH_TRY(sys_mount("", dst, nullptr,
+                            MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"));
     return {};
 }
 
@@ -116,39 +168,54 @@ Result<void> do_mount(const MountContext& ctx, const oci::Mount& m, size_t index
     bool bind = o.bind || m.type == "bind";
 
     auto body = [&]() -> Result<void> {
+        // Opened after prepare_root's bind of the rootfs onto itself, so lookups see our mounts.
+        UniqueFd root = BERTH_TRY(open_fd(ctx.rootfs, O_PATH | O_DIRECTORY));
         if (bind) {
             std::string src = m.source;
             if (src.empty()) return Error(EINVAL) << "source: a bind mount needs a source";
             if (src[0] != '/') src = path_join(ctx.bundle, src);
             struct stat st;
             if (::stat(src.c_str(), &st) < 0) return ErrnoError() << "source `" << src << "`";
-            std::string dst = BERTH_TRY(make_mount_point(ctx.rootfs, m.destination, !S_ISDIR(st.st_mode)));
-            BERTH_TRY(sys_mount(src, dst, nullptr, MS_BIND | (o.rbind ? MS_REC : 0), ""));
+            Target t = BERTH_TRY(Target::open(root, m.destination, !S_ISDIR(st.st_mode)));
+            BERTH_TRY(sys_mount(src, t.path(), nullptr, MS_BIND | (o.rbind ? MS_REC : 0), ""));
+            BERTH_TRY(t.reopen());
             unsigned long f = o.flags & ~(MS_REMOUNT);
-            if (f & ~(MS_REC)) BERTH_TRY(remount_bind(dst, f));
-            BERTH_TRY(apply_propagation(dst, o));
-            return apply_recursive_attrs(dst, o);
+            if (f & ~(MS_REC)) BERTH_TRY(remount_bind(t.path(), f));
+            BERTH_TRY(apply_propagation(t.path(), o));
+            return apply_recursive_attrs(t.path(), o);
         }
-        std::string dst = BERTH_TRY(make_mount_point(ctx.rootfs, m.destination, false));
+        [[maybe_unused]] const bool kernel_fs = m.type == "proc" || m.type == "sysfs";
+#ifndef BERTH_WEAKEN_PROC_OVER
+        if (kernel_fs) BERTH_TRY(check_plain_dir(root, m.destination, m.type));
+#endif
+        Target t = BERTH_TRY(Target::open(root, m.destination, false));
         if (m.type == "cgroup") {
-            BERTH_TRY(mount_cgroup(ctx, dst, o));
-            return apply_propagation(dst, o);
+            BERTH_TRY(mount_cgroup(ctx, t, o));
+            BERTH_TRY(t.reopen());
+            return apply_propagation(t.path(), o);
         }
         std::string type = m.type.empty() ? "none" : m.type;
-        auto r = sys_mount(m.source.empty() ? type : m.source, dst, type.c_str(), o.flags, o.data);
+        auto r =
+            sys_mount(m.source.empty() ? type : m.source, t.path(), type.c_str(), o.flags, o.data);
         if (!r && type == "sysfs" && r.error().errno_value() == EPERM) {
             // sysfs of the host network namespace cannot be mounted from a new user
             // namespace; bind the host's, as runc does.
-            BERTH_TRY(sys_mount("/sys", dst, nullptr, MS_BIND | MS_REC, ""));
-            BERTH_TRY(remount_bind(dst, o.flags | MS_RDONLY));
+            BERTH_TRY(sys_mount("/sys", t.path(), nullptr, MS_BIND | MS_REC, ""));
+            BERTH_TRY(t.reopen());
+            BERTH_TRY(remount_bind(t.path(), o.flags | MS_RDONLY));
         } else if (!r && type == "mqueue" && r.error().errno_value() == EPERM) {
-            BERTH_TRY(sys_mount("/dev/mqueue", dst, nullptr, MS_BIND | MS_REC, ""));
-            BERTH_TRY(remount_bind(dst, o.flags));
+            BERTH_TRY(sys_mount("/dev/mqueue", t.path(), nullptr, MS_BIND | MS_REC, ""));
+            BERTH_TRY(t.reopen());
+            BERTH_TRY(remount_bind(t.path(), o.flags));
         } else if (!r) {
             return r;
         }
-        BERTH_TRY(apply_propagation(dst, o));
-        return apply_recursive_attrs(dst, o);
+        BERTH_TRY(t.reopen());
+#ifndef BERTH_WEAKEN_PROC_OVER
+        if (kernel_fs) BERTH_TRY(check_fs_type(t.fd, m.type));
+#endif
+        BERTH_TRY(apply_propagation(t.path(), o));
+        return apply_recursive_attrs(t.path(), o);
     };
     auto r = body();
     if (!r) return std::move(r).error().wrap(field + " (`" + m.destination + "`)");

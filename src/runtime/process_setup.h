@@ -47,7 +47,8 @@ Result<void> apply_identity(const ProcessPlan& plan);
 // Child side: closes every fd from 3 + preserve_fds except `keep` (the runtime's own, all
 // close-on-exec), so no descriptor of the caller's is even open when cwd is entered.
 Result<void> close_other_fds(unsigned preserve_fds, std::vector<int> keep);
-// On failure the message also goes to error_fd when one is given.
-[[noreturn]] void exec_process(const ProcessPlan& plan, const std::string& path, int error_fd = -1);
+// execve with the plan's args and env and an empty signal mask. Returns only on failure,
+// with the error for the caller to report where its parent will read it.
+Error exec_process(const ProcessPlan& plan, const std::string& path);
 
 }  // namespace berth::runtime

@@ -12,10 +12,14 @@
 
 namespace berth::runtime {
 
-Result<pid_t> clone_child(unsigned long flags, const std::function<void()>& child) {
+Result<pid_t> clone_child(unsigned long flags, const std::function<void()>& child, int cgroup_fd) {
     struct clone_args args;
     std::memset(&args, 0, sizeof(args));
     args.flags = flags;
+    if (cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = static_cast<uint64_t>(cgroup_fd);
+    }
     args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
     pid_t parent = ::getpid();
     long pid = sys::clone3(&args);
