@@ -6,6 +6,9 @@
 #   -w N        untimed warm-up iterations (default $BENCH_WARMUP or 5)
 #   -r LIST     comma-separated subset of berth,crun,runc (default all three)
 #   -R N        rounds the iterations are split into, runtimes interleaved (default 5)
+#   -t          keep the runtimes' --root (state) directories on a private tmpfs, as /run is on
+#               production hosts, instead of on the filesystem of /tmp (ext4 on the project VM,
+#               where creating a file in a directory with many recent deletions is slow)
 # A runtime call that hangs longer than $BENCH_CALL_TIMEOUT s (default 30) is killed
 # and that runtime is reported as failed.
 # Environment: BERTH_RUNTIME (default <repo>/build/bin/berth-runtime),
@@ -40,13 +43,15 @@ iters=${BENCH_ITERATIONS:-50}
 warmup=${BENCH_WARMUP:-5}
 only=berth,crun,runc
 rounds=${BENCH_ROUNDS:-5}
-while getopts "n:w:r:R:h" opt; do
+state_tmpfs=0
+while getopts "n:w:r:R:th" opt; do
   case $opt in
     n) iters=$OPTARG ;;
     w) warmup=$OPTARG ;;
     r) only=$OPTARG ;;
     R) rounds=$OPTARG ;;
-    h) sed -n '2,30p' "$0"; exit 0 ;;
+    t) state_tmpfs=1 ;;
+    h) sed -n '2,36p' "$0"; exit 0 ;;
     *) exit 2 ;;
   esac
 done
@@ -75,9 +80,12 @@ cleanup() {
   for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
+  mountpoint -q "$work/state" && umount "$work/state"
   rm -rf "$work"
 }
 trap cleanup EXIT
+mkdir -p "$work/state"
+[ "$state_tmpfs" = 1 ] && mount -t tmpfs -o mode=0700 berthbench-state "$work/state"
 
 # ---- bundle: busybox rootfs + `runc spec` running /bin/true --------------------
 bundle=$work/bundle
@@ -273,7 +281,7 @@ for ((round = 0; round < rounds; round++)); do
   echo "runtime.sh: round $((round + 1))/$rounds: $n iterations per runtime" >&2
   for name in ${only//,/ }; do
     [ -n "${path[$name]:-}" ] || continue
-    args=("$name" "${path[$name]}" "$bundle" "$work/state-$name" "$n" "$w" "$work/stderr-$name.log" "$rs")
+    args=("$name" "${path[$name]}" "$bundle" "$work/state/$name" "$n" "$w" "$work/stderr-$name.log" "$rs")
     if [ "$name" = crun ] && [ "$hybrid" = 1 ]; then
       # shellcheck disable=SC2016  # expanded by the inner sh
       # hybrid cgroup layout: hide the cgroup2 mount from crun in a private mount ns
@@ -291,7 +299,7 @@ done
 
 # ---- report ---------------------------------------------------------------------
 missing_json=$(for k in "${!missing[@]}"; do printf '%s\t%s\n' "$k" "${missing[$k]}"; done)
-LOAD_START="$load_start" MISSING="$missing_json" ROUNDS="$rounds" ONLY="$only" ITERS="$iters" WARMUP="$warmup" "$PY" - "$results" <<'EOF'
+STATE_FS=$(stat -f -c %T "$work/state") LOAD_START="$load_start" MISSING="$missing_json" ROUNDS="$rounds" ONLY="$only" ITERS="$iters" WARMUP="$warmup" "$PY" - "$results" <<'EOF'
 import json, os, platform, statistics, sys
 
 rows = {}
@@ -331,7 +339,7 @@ try:
 except OSError:
     pass
 print(f"## Runtime lifecycle benchmark ({os.environ['ITERS']} iterations, {os.environ['WARMUP']} warm-up, "
-      f"{os.environ['ROUNDS']} interleaved rounds)\n")
+      f"{os.environ['ROUNDS']} interleaved rounds; state on {os.environ['STATE_FS']})\n")
 load_end = open("/proc/loadavg").read().split()[:3]
 print(f"Kernel {platform.release()}, {os.cpu_count()} CPUs ({cpu}); load average {os.environ['LOAD_START']} "
       f"before, {' '.join(load_end)} after; times in ms, wall clock.\n")
