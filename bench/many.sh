@@ -38,30 +38,16 @@ while getopts "n:r:h" opt; do
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "many.sh: must run as root" >&2; exit 1; }
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-
-berth=${BERTH_RUNTIME:-$repo/build/bin/berth-runtime}
-crun=$(command -v "${CRUN:-crun}" || true)
-runc=$(command -v "${RUNC:-runc}" || PATH=$PATH:/usr/sbin:/sbin command -v "${RUNC:-runc}" || true)
-busybox=${BUSYBOX:-/bin/busybox}
-spec_tool=${runc:-$crun}
-[ -n "$spec_tool" ] || { echo "many.sh: need runc or crun to generate the OCI spec" >&2; exit 1; }
+name=many.sh
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+find_runtimes
 
 token=$$-$RANDOM
 work=$(mktemp -d /tmp/berthmany.XXXXXX)
 cg="berthmany-$token"
 cleanup() {
-  local d
-  # Best effort, for a run that failed half-way; a clean run leaves nothing to do here.
-  for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
-    [ -d "$d" ] || continue
-    find "$d" -name cgroup.procs -exec sh -c 'xargs -r kill -9 < "$1"' sh {} \; 2>/dev/null || true
-  done
-  sleep 0.2
-  for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
-    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
+  remove_cgroup_tree "$cg"
   rm -rf "$work"
 }
 trap cleanup EXIT
