@@ -32,6 +32,9 @@ struct CreateOptions {
     bool no_new_keyring = false;
     unsigned preserve_fds = 0;
     bool keep = false;  // run: leave the stopped container for `delete`
+    // run in the foreground: with process.terminal and no console socket, berth-runtime
+    // holds the pty master itself and proxies its own stdio.
+    bool proxy_terminal = false;
 };
 
 // The OCI state, plus what `list` shows.

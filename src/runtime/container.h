@@ -9,12 +9,16 @@
 #include "oci/spec.h"
 #include "runtime/api.h"
 #include "runtime/state.h"
+#include "runtime/tty_proxy.h"
+
+#include <optional>
 
 namespace berth::runtime {
 
 struct Created {
     pid_t pid = 0;
     Record record;
+    std::optional<ConsoleListener> console;  // CreateOptions::proxy_terminal: the pty master's way in
 };
 
 Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o);

@@ -75,7 +75,8 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     InitPlan plan = BERTH_TRY(plan_init(std::move(*spec), bundle, o.no_pivot, o.no_new_keyring,
                                         o.preserve_fds));
     plan.id = o.id;
-    if (plan.process.process.terminal && o.console_socket.empty())
+    const bool proxy = plan.process.process.terminal && o.console_socket.empty() && o.proxy_terminal;
+    if (plan.process.process.terminal && o.console_socket.empty() && !proxy)
         return Error(EINVAL) << "process.terminal is true but no --console-socket was given";
     if (!plan.process.process.terminal && !o.console_socket.empty())
         return Error(EINVAL) << "--console-socket given but process.terminal is false";
@@ -115,8 +116,10 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     UniqueFd result_fd = BERTH_TRY(open_fd(result, O_RDWR));
     plan.result_fd = result_fd.get();
     UniqueFd console;
+    std::optional<ConsoleListener> listener;
+    if (proxy) listener.emplace(BERTH_TRY(ConsoleListener::create(dir.file("console.sock"))));
     if (plan.process.process.terminal) {
-        console = BERTH_TRY(connect_console_socket(o.console_socket));
+        console = BERTH_TRY(connect_console_socket(listener ? listener->path() : o.console_socket));
         plan.console_fd = console.get();
     }
 
@@ -239,7 +242,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     kill_init.dismiss();
     destroy_cgroup.dismiss();
     remove_dir.dismiss();
-    return Created{pid, std::move(rec)};
+    return Created{pid, std::move(rec), std::move(listener)};
 }
 
 Result<void> create(const GlobalOptions& g, const CreateOptions& o) {
