@@ -9,7 +9,8 @@ find_runtimes() {
   crun=$(command -v "${CRUN:-crun}" || true)
   runc=$(command -v "${RUNC:-runc}" || PATH=$PATH:/usr/sbin:/sbin command -v "${RUNC:-runc}" || true)
   busybox=${BUSYBOX:-/bin/busybox}
-  spec_tool=${runc:-$crun}
+  # runc's own spec even when RUNC names another binary: crun 1.8 refuses newer ociVersions.
+  spec_tool=$(PATH=$PATH:/usr/sbin:/sbin command -v runc || echo "${runc:-$crun}")
   [ -n "$spec_tool" ] || { echo "$name: need runc or crun to generate the OCI spec" >&2; exit 1; }
 }
 

@@ -35,6 +35,10 @@ struct CreateOptions {
     // run in the foreground: with process.terminal and no console socket, berth-runtime
     // holds the pty master itself and proxies its own stdio.
     bool proxy_terminal = false;
+    // run: this process starts the container itself (start_created), so the start gate is a
+    // pipe rather than fifos in the state directory; `state` shows it as running from the
+    // start.
+    bool in_process_start = false;
 };
 
 // The OCI state, plus what `list` shows.

@@ -19,6 +19,12 @@ struct Created {
     pid_t pid = 0;
     Record record;
     std::optional<ConsoleListener> console;  // CreateOptions::proxy_terminal: the pty master's way in
+    // CreateOptions::in_process_start: what start_created and remove_created use instead of
+    // the state directory's fifos, config.json and a second look at the cgroups.
+    UniqueFd start_gate;    // write the state here to let the init go on
+    UniqueFd start_result;  // EOF: the init reached execve; text: why it did not
+    std::unique_ptr<cgroup::Manager> cgroup;
+    std::vector<oci::Hook> poststart, poststop;
 };
 
 Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o);
@@ -35,5 +41,9 @@ struct Container {
 
 // Opens and locks the container's state and its cgroup.
 Result<Container> load_container(const GlobalOptions& g, const std::string& id);
+
+// `start` and `delete` of a container this process created with in_process_start.
+Result<void> start_created(Created& c);
+Result<void> remove_created(const GlobalOptions& g, Created& c);
 
 }  // namespace berth::runtime

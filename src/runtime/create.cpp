@@ -107,13 +107,26 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
             break;
         }
 
-    std::string fifo = dir.fifo_path();
-    if (::mkfifo(fifo.c_str(), 0600) < 0) return ErrnoError() << "mkfifo `" << fifo << "`";
-    UniqueFd fifo_fd = BERTH_TRY(open_fd(fifo, O_RDWR));
+    // The start gate and the init's report: fifos in the state directory that a later `start`
+    // opens, or, when this process starts the container itself (`run`), two pipes it keeps
+    // the other ends of: no inodes to make and unlink.
+    UniqueFd fifo_fd, result_fd, gate_parent, result_parent;
+    if (o.in_process_start) {
+        auto gate = BERTH_TRY(make_pipe(O_CLOEXEC));
+        auto report = BERTH_TRY(make_pipe(O_CLOEXEC));
+        fifo_fd = std::move(gate.first);
+        gate_parent = std::move(gate.second);
+        result_parent = std::move(report.first);
+        result_fd = std::move(report.second);
+    } else {
+        std::string fifo = dir.fifo_path();
+        if (::mkfifo(fifo.c_str(), 0600) < 0) return ErrnoError() << "mkfifo `" << fifo << "`";
+        fifo_fd = BERTH_TRY(open_fd(fifo, O_RDWR));
+        std::string result = dir.result_fifo_path();
+        if (::mkfifo(result.c_str(), 0600) < 0) return ErrnoError() << "mkfifo `" << result << "`";
+        result_fd = BERTH_TRY(open_fd(result, O_RDWR));
+    }
     plan.fifo_fd = fifo_fd.get();
-    std::string result = dir.result_fifo_path();
-    if (::mkfifo(result.c_str(), 0600) < 0) return ErrnoError() << "mkfifo `" << result << "`";
-    UniqueFd result_fd = BERTH_TRY(open_fd(result, O_RDWR));
     plan.result_fd = result_fd.get();
     UniqueFd console;
     std::optional<ConsoleListener> listener;
@@ -136,6 +149,8 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     if (self_join) join = BERTH_TRY_CTX(cg->open_self_join(), "linux.cgroupsPath");
     auto child = [&]() {
         chan.close();
+        gate_parent.reset();
+        result_parent.reset();
         ::close(dir.lock_fd());
         if (self_join) {
             if (auto r = cgroup::join_self(join); !r) {
@@ -242,7 +257,15 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     kill_init.dismiss();
     destroy_cgroup.dismiss();
     remove_dir.dismiss();
-    return Created{pid, std::move(rec), std::move(listener)};
+    Created made{pid, std::move(rec), std::move(listener)};
+    if (o.in_process_start) {
+        made.start_gate = std::move(gate_parent);
+        made.start_result = std::move(result_parent);
+        made.cgroup = std::move(cg);
+        made.poststart = std::move(plan.spec.hooks.poststart);
+        made.poststop = std::move(plan.spec.hooks.poststop);
+    }
+    return made;
 }
 
 Result<void> create(const GlobalOptions& g, const CreateOptions& o) {

@@ -119,14 +119,28 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
                 return ErrnoError() << "join the container's " << namespace_proc_name(j.flag) << " namespace";
         return {};
     };
-    pid_t pid = BERTH_TRY(clone_via_intermediate(0, chan, child_chan, enter, [&] { exec_child(plan, child_chan); }));
+    // The process joins the container's cgroup by itself, as the init does (cgroup::SelfJoin):
+    // a cgroup.procs write by pid would cost an RCU grace period (5-25 ms) per exec.
+    cgroup::SelfJoin join = BERTH_TRY_CTX(c.cgroup->open_self_join(), "join the container's cgroup");
+    bool cloned_into = false;
+    pid_t pid = BERTH_TRY(clone_via_intermediate(
+        0, chan, child_chan, enter,
+        [&] {
+            if (auto r = cgroup::join_self(join); !r) {
+                (void)child_chan.send_error(std::move(r).error().wrap("join the container's cgroup"));
+                _exit(1);
+            }
+            exec_child(plan, child_chan);
+        },
+        join.clone_into.get(), &cloned_into));
+    join = {};
     child_chan.close();
     console.reset();
     auto kill_child = make_scope_guard([pid] {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
     });
-    BERTH_TRY_CTX(c.cgroup->add_process(pid), "join the container's cgroup");
+    if (!cloned_into) BERTH_TRY_CTX(c.cgroup->add_process_unified(pid), "join the container's cgroup");
     BERTH_TRY(chan.send(Msg::Go));
     // EOF: execve succeeded (the channel is close-on-exec). An Error: it did not.
     auto m = chan.receive();

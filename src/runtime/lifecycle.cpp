@@ -15,6 +15,25 @@
 
 namespace berth::runtime {
 
+// Hands the init its state through the gate and waits until it has exec'd the user's
+// process (the report closes) or says why it could not; then the poststart hooks.
+static Result<void> release_init(BorrowedFd gate, BorrowedFd report, ContainerState st,
+                                 const std::vector<oci::Hook>& poststart) {
+    std::string text = state_json(st);  // "created": what the startContainer hooks see
+    uint32_t len = static_cast<uint32_t>(text.size());
+    // Blocking: the state may exceed the pipe buffer.
+    ::fcntl(gate.get(), F_SETFL, O_WRONLY);
+    BERTH_TRY(write_all(gate, std::string_view(reinterpret_cast<char*>(&len), sizeof(len))));
+    BERTH_TRY(write_all(gate, text));
+    ::fcntl(report.get(), F_SETFL, O_RDONLY);
+    std::string failure = BERTH_TRY(read_fd(report));
+    if (!failure.empty()) return Error(ECANCELED) << failure;
+    st.status = "running";
+    auto r = run_hooks(poststart, "poststart", state_json(st));
+    if (!r) log::warn(r.error().what());
+    return {};
+}
+
 Result<void> start(const GlobalOptions& g, const std::string& id) {
     Container c = BERTH_TRY(load_container(g, id));
     std::string status = c.status();
@@ -32,25 +51,26 @@ Result<void> start(const GlobalOptions& g, const std::string& id) {
     // Opened before the gate is released: the init's error text must find a reader.
     auto result = open_fd(c.dir.result_fifo_path(), O_RDONLY | O_NONBLOCK);
     if (!result) return std::move(result).error();
-    ContainerState st = c.to_state();
-    std::string text = state_json(st);  // "created": what the startContainer hooks see
-    uint32_t len = static_cast<uint32_t>(text.size());
-    // Make the fd blocking: the state may exceed the pipe buffer.
-    ::fcntl(fd->get(), F_SETFL, O_WRONLY);
-    BERTH_TRY(write_all(*fd, std::string_view(reinterpret_cast<char*>(&len), sizeof(len))));
-    BERTH_TRY(write_all(*fd, text));
-    fd->reset();
+    ContainerState st = c.to_state();  // "created"
+    // Unlinked first: from here on `state` reads "running", as the init is about to.
     ::unlink(c.dir.fifo_path().c_str());
-    // The init closes its end by execve (success) or writes why it could not get there.
-    ::fcntl(result->get(), F_SETFL, O_RDONLY);
-    std::string failure = BERTH_TRY(read_fd(*result));
     ::unlink(c.dir.result_fifo_path().c_str());
-    if (!failure.empty()) return Error(ECANCELED) << failure;
-    st.status = "running";
-    text = state_json(st);
-    auto r = run_hooks(spec.hooks.poststart, "poststart", text);
-    if (!r) log::warn(r.error().what());
-    return {};
+    return release_init(*fd, *result, std::move(st), spec.hooks.poststart);
+}
+
+Result<void> start_created(Created& c) {
+    ContainerState st;
+    st.oci_version = c.record.oci_version;
+    st.id = c.record.id;
+    st.status = "created";
+    st.pid = c.record.pid;
+    st.bundle = c.record.bundle;
+    st.annotations = c.record.annotations;
+    st.created = c.record.created;
+    st.owner = c.record.owner_uid == 0 ? "root" : std::to_string(c.record.owner_uid);
+    st.rootfs = c.record.rootfs;
+    UniqueFd gate = std::move(c.start_gate), report = std::move(c.start_result);
+    return release_init(gate, report, std::move(st), c.poststart);
 }
 
 static Result<void> signal_init(Container& c, int signal) {
@@ -112,6 +132,26 @@ static Result<void> remove_half_created(const GlobalOptions& g, const std::strin
     return remove_all(path);
 }
 
+// Kills what is left, removes the cgroup, runs the poststop hooks and the state directory.
+static Result<void> remove_loaded(Container& c, const std::vector<oci::Hook>* poststop) {
+    std::string status = c.status();
+    if (status == "paused") (void)c.cgroup->thaw();
+    if (c.alive()) {
+        (void)signal_init(c, SIGKILL);
+        wait_gone(c);
+    }
+    auto destroyed = c.cgroup->destroy();
+    if (poststop) {
+        ContainerState st = c.to_state();
+        st.status = "stopped";
+        auto r = run_hooks(*poststop, "poststop", state_json(st));
+        if (!r) log::warn(r.error().what());
+    }
+    BERTH_TRY(c.dir.remove());
+    if (!destroyed) return std::move(destroyed).error().wrap("remove cgroup");
+    return {};
+}
+
 Result<void> remove(const GlobalOptions& g, const std::string& id, bool force) {
     auto loaded = load_container(g, id);
     if (!loaded) {
@@ -124,22 +164,16 @@ Result<void> remove(const GlobalOptions& g, const std::string& id, bool force) {
     std::string status = c.status();
     if (status != "stopped" && status != "created" && !force)
         return Error(EBUSY) << "cannot delete container " << id << " that is not stopped: " << status;
-    if (status == "paused") (void)c.cgroup->thaw();
-    if (c.alive()) {
-        (void)signal_init(c, SIGKILL);
-        wait_gone(c);
-    }
     auto spec = c.dir.load_config();
-    auto destroyed = c.cgroup->destroy();
-    if (spec) {
-        ContainerState st = c.to_state();
-        st.status = "stopped";
-        auto r = run_hooks(spec->hooks.poststop, "poststop", state_json(st));
-        if (!r) log::warn(r.error().what());
-    }
-    BERTH_TRY(c.dir.remove());
-    if (!destroyed) return std::move(destroyed).error().wrap("remove cgroup");
-    return {};
+    return remove_loaded(c, spec ? &spec->hooks.poststop : nullptr);
+}
+
+Result<void> remove_created(const GlobalOptions& g, Created& c) {
+    // Another process may have deleted it meanwhile (`delete --force`): then nothing to do.
+    auto dir = StateDir::open(g.root, c.record.id);
+    if (!dir) return dir.error().errno_value() == ENOENT ? Result<void>{} : std::move(dir).error();
+    Container loaded{std::move(*dir), c.record, std::move(c.cgroup)};
+    return remove_loaded(loaded, &c.poststop);
 }
 
 Result<void> pause(const GlobalOptions& g, const std::string& id) {

@@ -17,13 +17,14 @@ namespace berth::runtime {
 Result<int> run(const GlobalOptions& g, const CreateOptions& opts, bool detach) {
     CreateOptions o = opts;
     o.proxy_terminal = !detach;  // a foreground terminal without a console socket is ours
+    o.in_process_start = true;
     Created c = BERTH_TRY(create_container(g, o));
-    auto cleanup = make_scope_guard([&] { (void)remove(g, o.id, true); });
+    auto cleanup = make_scope_guard([&] { (void)remove_created(g, c); });
     UniqueFd master;
     if (c.console) master = BERTH_TRY(c.console->receive_master());
     // Signals arriving from now on go to the container, not to us.
     ForegroundSignals signals = BERTH_TRY(ForegroundSignals::block());
-    BERTH_TRY(start(g, o.id));
+    BERTH_TRY(start_created(c));
     if (detach) {
         cleanup.dismiss();
         return 0;

@@ -36,7 +36,8 @@ Result<pid_t> clone_child(unsigned long flags, const std::function<void()>& chil
 
 Result<pid_t> clone_via_intermediate(unsigned long flags, Channel& parent_end, Channel& child_end,
                                      const std::function<Result<void>()>& enter,
-                                     const std::function<void()>& child) {
+                                     const std::function<void()>& child, int cgroup_fd,
+                                     bool* cloned_into) {
     auto mid = clone_child(0, [&]() {
         parent_end.close();
         auto r = enter();
@@ -44,12 +45,15 @@ Result<pid_t> clone_via_intermediate(unsigned long flags, Channel& parent_end, C
             (void)child_end.send_error(r.error());
             _exit(1);
         }
-        auto pid = clone_child(flags | CLONE_PARENT, child);
+        // In a joined user namespace the intermediate may lack the permission for the cgroup.
+        auto pid = clone_child(flags | CLONE_PARENT, child, cgroup_fd);
+        bool into = cgroup_fd >= 0 && pid.ok();
+        if (!pid && cgroup_fd >= 0) pid = clone_child(flags | CLONE_PARENT, child);
         if (!pid) {
             (void)child_end.send_error(pid.error());
             _exit(1);
         }
-        (void)child_end.send(Msg::Pid, *pid);
+        (void)child_end.send(Msg::Pid, *pid, into ? "cgroup" : "");
         _exit(0);
     });
     if (!mid) return std::move(mid).error();
@@ -58,6 +62,7 @@ Result<pid_t> clone_via_intermediate(unsigned long flags, Channel& parent_end, C
     while (::waitpid(*mid, &status, 0) < 0 && errno == EINTR) {
     }
     if (!m) return std::move(m).error();
+    if (cloned_into) *cloned_into = m->text == "cgroup";
     return static_cast<pid_t>(m->value);
 }
 

@@ -532,6 +532,31 @@ def test_exec_detached_and_pid_file(rt):
     assert os.readlink(f"/proc/{pid}/ns/pid") == os.readlink(f"/proc/{init_pid}/ns/pid")
 
 
+def test_exec_joins_the_containers_cgroup_in_every_hierarchy(rt):
+    b = started(rt)
+    pf = rt.tmp / "exec-cg.pid"
+    res = rt.exec(b.id, "/berth-checker", "sleep", "30", opts=["-d", "--pid-file", pf],
+                  stdout_file=rt.tmp / "exec-cg.out")
+    assert res.returncode == 0, res
+    pid = int(pf.read_text())
+    init_pid = rt.state(b.id)["pid"]
+    with open(f"/proc/{pid}/cgroup") as f, open(f"/proc/{init_pid}/cgroup") as g:
+        mine, init = f.read().splitlines(), g.read().splitlines()
+    assert mine == init
+    assert any(b.cgroups_path in line for line in mine), mine
+    # ... and the kernel agrees from the cgroup side, the cgroup2 part included
+    checked = 0
+    for line in mine:
+        _, ctrls, path = line.split(":", 2)
+        mount = "unified" if ctrls == "" else ctrls.split(",")[0].replace("name=", "")
+        procs = f"/sys/fs/cgroup/{mount}{path}/cgroup.procs"
+        if b.cgroups_path in path and os.path.exists(procs):
+            with open(procs) as f:
+                assert str(pid) in f.read().split(), procs
+            checked += 1
+    assert checked >= 1
+
+
 def test_exec_tty_console_socket(rt, console):
     b = started(rt)
     sock = console("exec.sock")
