@@ -69,6 +69,12 @@ std::string_view message_type_name(uint16_t type) {
             return "RTM_DELROUTE";
         case RTM_GETROUTE:
             return "RTM_GETROUTE";
+        case RTM_NEWNEIGH:
+            return "RTM_NEWNEIGH";
+        case RTM_DELNEIGH:
+            return "RTM_DELNEIGH";
+        case RTM_GETNEIGH:
+            return "RTM_GETNEIGH";
         default:
             return "netlink request";
     }
