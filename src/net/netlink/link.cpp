@@ -7,8 +7,12 @@
 #include <linux/veth.h>
 #include <net/if_arp.h>
 
+#include <sys/random.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 namespace berth::net::netlink {
 
@@ -146,19 +150,28 @@ Result<void> create_veth(NetlinkSocket& nl, const VethSpec& spec) {
     BERTH_TRY(check_name(spec.name));
     BERTH_TRY(check_name(spec.peer_name));
     Request req(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-    req.put_family_header<ifinfomsg>()->ifi_family = AF_UNSPEC;
+    auto* veth_ifi = req.put_family_header<ifinfomsg>();
+    veth_ifi->ifi_family = AF_UNSPEC;
+    if (spec.up) veth_ifi->ifi_change = veth_ifi->ifi_flags = IFF_UP;
     req.put_str(IFLA_IFNAME, spec.name);
     if (spec.mtu) req.put_u32(IFLA_MTU, spec.mtu);
+    if (spec.master > 0) req.put_u32(IFLA_MASTER, static_cast<uint32_t>(spec.master));
     nlattr* linkinfo = req.nest_start(IFLA_LINKINFO);
     req.put_str(IFLA_INFO_KIND, "veth");
     nlattr* data = req.nest_start(IFLA_INFO_DATA);
     nlattr* peer = req.nest_start(VETH_INFO_PEER);
     // The peer's attributes follow its own ifinfomsg.
-    req.put_family_header<ifinfomsg>()->ifi_family = AF_UNSPEC;
+    auto* peer_ifi = req.put_family_header<ifinfomsg>();
+    peer_ifi->ifi_family = AF_UNSPEC;
+    if (spec.peer_up) peer_ifi->ifi_change = peer_ifi->ifi_flags = IFF_UP;
     req.put_str(IFLA_IFNAME, spec.peer_name);
     if (spec.mtu) req.put_u32(IFLA_MTU, spec.mtu);
     if (spec.peer_netns_fd >= 0)
         req.put_u32(IFLA_NET_NS_FD, static_cast<uint32_t>(spec.peer_netns_fd));
+    if (!spec.peer_mac.empty()) {
+        auto mac = BERTH_TRY(parse_mac_address(spec.peer_mac));
+        req.put(IFLA_ADDRESS, mac.data(), mac.size());
+    }
     req.nest_end(peer);
     req.nest_end(data);
     req.nest_end(linkinfo);
@@ -172,11 +185,23 @@ Result<void> create_veth(NetlinkSocket& nl, const VethSpec& spec) {
 Result<void> create_bridge(NetlinkSocket& nl, const BridgeSpec& spec) {
     BERTH_TRY(check_name(spec.name));
     Request req(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-    req.put_family_header<ifinfomsg>()->ifi_family = AF_UNSPEC;
+    auto* ifi = req.put_family_header<ifinfomsg>();
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_change = (spec.up ? IFF_UP : 0) | (spec.promisc ? IFF_PROMISC : 0);
+    ifi->ifi_flags = ifi->ifi_change;
     req.put_str(IFLA_IFNAME, spec.name);
     if (spec.mtu) req.put_u32(IFLA_MTU, spec.mtu);
+    if (!spec.mac.empty()) {
+        auto mac = BERTH_TRY(parse_mac_address(spec.mac));
+        req.put(IFLA_ADDRESS, mac.data(), mac.size());
+    }
     nlattr* linkinfo = req.nest_start(IFLA_LINKINFO);
     req.put_str(IFLA_INFO_KIND, "bridge");
+    if (spec.vlan_filtering) {
+        nlattr* data = req.nest_start(IFLA_INFO_DATA);
+        req.put_u8(IFLA_BR_VLAN_FILTERING, 1);
+        req.nest_end(data);
+    }
     req.nest_end(linkinfo);
     auto r = nl.execute(req);
     if (!r) return std::move(r).error().wrap("create bridge `" + spec.name + "`");
@@ -236,6 +261,122 @@ Result<void> delete_link(NetlinkSocket& nl, int index) {
     auto r = nl.execute(req);
     if (!r) return std::move(r).error().wrap("delete " + link_label(index));
     return {};
+}
+
+Result<void> set_link_promisc(NetlinkSocket& nl, int index, bool on) {
+    Request req = set_link_request(index);
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_get_payload(req.header()));
+    ifi->ifi_change = IFF_PROMISC;
+    ifi->ifi_flags = on ? IFF_PROMISC : 0;
+    auto r = nl.execute(req);
+    if (!r)
+        return std::move(r).error().wrap(std::string(on ? "set promisc on " : "set promisc off ") +
+                                         link_label(index));
+    return {};
+}
+
+Result<void> set_link_mac(NetlinkSocket& nl, int index, std::string_view mac) {
+    auto bytes = BERTH_TRY(parse_mac_address(mac));
+    Request req = set_link_request(index);
+    req.put(IFLA_ADDRESS, bytes.data(), bytes.size());
+    auto r = nl.execute(req);
+    if (!r)
+        return std::move(r).error().wrap("set MAC " + std::string(mac) + " on " +
+                                         link_label(index));
+    return {};
+}
+
+namespace {
+
+struct BridgeData {
+    std::optional<bool> vlan_filtering;
+};
+
+int find_bridge_data(const nlattr* attr, void* data) {
+    auto* out = static_cast<BridgeData*>(data);
+    if (mnl_attr_get_type(attr) == IFLA_BR_VLAN_FILTERING &&
+        mnl_attr_validate(attr, MNL_TYPE_U8) >= 0)
+        out->vlan_filtering = mnl_attr_get_u8(attr) != 0;
+    return MNL_CB_OK;
+}
+
+int find_info_data(const nlattr* attr, void* data) {
+    if (mnl_attr_get_type(attr) == IFLA_INFO_DATA && mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0)
+        mnl_attr_parse_nested(attr, find_bridge_data, data);
+    return MNL_CB_OK;
+}
+
+}  // namespace
+
+Result<bool> get_bridge_vlan_filtering(NetlinkSocket& nl, int bridge_index) {
+    Request req(RTM_GETLINK, 0);
+    auto* ifi = req.put_family_header<ifinfomsg>();
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = bridge_index;
+    req.put_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+    BridgeData found;
+    auto r = nl.execute(req, [&](const nlmsghdr* nlh) -> Result<void> {
+        if (nlh->nlmsg_type != RTM_NEWLINK) return {};
+        LinkAttrs a;
+        mnl_attr_parse(nlh, sizeof(ifinfomsg), collect_link_attr, &a);
+        if (a.tb[IFLA_LINKINFO] && mnl_attr_validate(a.tb[IFLA_LINKINFO], MNL_TYPE_NESTED) >= 0)
+            mnl_attr_parse_nested(a.tb[IFLA_LINKINFO], find_info_data, &found);
+        return {};
+    });
+    if (!r) return std::move(r).error().wrap("get bridge " + link_label(bridge_index));
+    if (!found.vlan_filtering)
+        return Error(EINVAL) << link_label(bridge_index) << " is not a bridge";
+    return *found.vlan_filtering;
+}
+
+Result<void> set_bridge_vlan_filtering(NetlinkSocket& nl, int bridge_index, bool on) {
+    Request req = set_link_request(bridge_index);
+    nlattr* linkinfo = req.nest_start(IFLA_LINKINFO);
+    req.put_str(IFLA_INFO_KIND, "bridge");
+    nlattr* data = req.nest_start(IFLA_INFO_DATA);
+    req.put_u8(IFLA_BR_VLAN_FILTERING, on ? 1 : 0);
+    req.nest_end(data);
+    req.nest_end(linkinfo);
+    auto r = nl.execute(req);
+    if (!r)
+        return std::move(r).error().wrap("set vlan_filtering on bridge " +
+                                         link_label(bridge_index));
+    return {};
+}
+
+Result<std::array<uint8_t, 6>> parse_mac_address(std::string_view text) {
+    std::array<uint8_t, 6> out{};
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    bool ok = text.size() == 17;
+    for (size_t i = 0; ok && i < 6; i++) {
+        int hi = hex(text[i * 3]), lo = hex(text[i * 3 + 1]);
+        if (hi < 0 || lo < 0 || (i < 5 && text[i * 3 + 2] != ':' && text[i * 3 + 2] != '-'))
+            ok = false;
+        else
+            out[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    if (!ok) return Error(EINVAL) << "invalid MAC address \"" << text << "\"";
+    return out;
+}
+
+std::string random_mac_address() {
+    std::array<uint8_t, 6> b{};
+    if (::getrandom(b.data(), b.size(), 0) != static_cast<ssize_t>(b.size())) {
+        // Never short for 6 bytes once the pool is up; fall back to something distinct anyway.
+        uint64_t t =
+            static_cast<uint64_t>(::getpid()) << 32 ^ static_cast<uint64_t>(::time(nullptr));
+        std::memcpy(b.data(), &t, b.size());
+    }
+    b[0] = static_cast<uint8_t>((b[0] & 0xfe) | 0x02);  // unicast, locally administered
+    char text[18];
+    std::snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4],
+                  b[5]);
+    return text;
 }
 
 }  // namespace berth::net::netlink

@@ -2,6 +2,7 @@
 // network namespace, delete. Every call acts in the namespace of the socket it is given.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,12 +40,24 @@ struct VethSpec {
     uint32_t mtu = 0;  // 0: kernel default; applied to both ends
     // When valid, the peer is created directly in this namespace (IFLA_NET_NS_FD).
     int peer_netns_fd = -1;
+    // Enslaved to this bridge (IFLA_MASTER) in the same request that creates it, so no process
+    // killed in between can leave a veth that is on no bridge.
+    int master = 0;
+    bool up = false;       // the end in the socket's namespace starts up
+    bool peer_up = false;  // and the peer
+    std::string peer_mac;  // "aa:bb:cc:dd:ee:ff" for the peer; empty: kernel random
 };
 Result<void> create_veth(NetlinkSocket& nl, const VethSpec& spec);
 
 struct BridgeSpec {
     std::string name;
     uint32_t mtu = 0;
+    bool up = false;
+    bool promisc = false;
+    bool vlan_filtering = false;  // IFLA_BR_VLAN_FILTERING
+    // Set at creation: a bridge with an assigned MAC keeps it, instead of taking the lowest MAC
+    // of its ports and changing as ports come and go. Empty: kernel random (and changing).
+    std::string mac;
 };
 Result<void> create_bridge(NetlinkSocket& nl, const BridgeSpec& spec);
 
@@ -56,5 +69,18 @@ Result<void> set_link_master(NetlinkSocket& nl, int index, int master_index);
 Result<void> move_link_to_netns(NetlinkSocket& nl, int index, BorrowedFd netns,
                                 std::string_view new_name = {});
 Result<void> delete_link(NetlinkSocket& nl, int index);
+
+// IFF_PROMISC on or off.
+Result<void> set_link_promisc(NetlinkSocket& nl, int index, bool on);
+// Sets the link's hardware address ("aa:bb:cc:dd:ee:ff").
+Result<void> set_link_mac(NetlinkSocket& nl, int index, std::string_view mac);
+// A bridge's IFLA_BR_VLAN_FILTERING, read and set.
+Result<bool> get_bridge_vlan_filtering(NetlinkSocket& nl, int bridge_index);
+Result<void> set_bridge_vlan_filtering(NetlinkSocket& nl, int bridge_index, bool on);
+
+// "aa:bb:cc:dd:ee:ff" (or with '-') as 6 bytes; EINVAL otherwise.
+Result<std::array<uint8_t, 6>> parse_mac_address(std::string_view text);
+// A random locally administered unicast MAC, as the kernel's eth_random_addr makes.
+std::string random_mac_address();
 
 }  // namespace berth::net::netlink
