@@ -57,6 +57,15 @@ struct Outcome {
     static Outcome fail(uint32_t code, const Error& e) { return fail(CniError::from(code, e)); }
 };
 
+struct Interface {
+    std::string name;
+    std::string mac;      // "aa:bb:cc:dd:ee:ff"; empty when unknown
+    std::string sandbox;  // the netns path for interfaces inside the container; empty on the host
+    std::optional<uint32_t> mtu;  // printed from 1.1.0 on
+    std::string socket_path;      // 1.1.0 "socketPath"
+    std::string pci_id;           // 1.1.0 "pciID"
+};
+
 struct IpConfig {
     IpNet address;
     std::optional<IpAddr> gateway;
@@ -66,6 +75,12 @@ struct IpConfig {
 struct RouteConfig {
     IpNet dst;
     std::optional<IpAddr> gw;
+    // The 1.1.0 route attributes; printed only for 1.1.0 and later.
+    std::optional<uint32_t> mtu;
+    std::optional<uint32_t> advmss;
+    std::optional<uint32_t> priority;
+    std::optional<uint32_t> table;
+    std::optional<uint8_t> scope;
 };
 
 struct Dns {
@@ -76,13 +91,26 @@ struct Dns {
     bool empty() const;
 };
 
-struct IpamResult {
+// A plugin's full result (SPEC.md "Success"): what an interface plugin prints and what a chained
+// plugin gets as prevResult. An IPAM plugin's result is the same with no interfaces.
+struct CniResult {
+    std::vector<Interface> interfaces;
     std::vector<IpConfig> ips;
     std::vector<RouteConfig> routes;
     Dns dns;
 };
+using IpamResult = CniResult;
 
-// The result JSON for cni_version: 0.3.x/0.4.0 tag each IP with "version"; 1.x does not.
-Json result_to_json(const IpamResult& r, std::string_view cni_version);
+// The result JSON for cni_version: 0.3.x/0.4.0 tag each IP with "version"; 1.x does not. Fields
+// a version does not know (1.1.0's interface mtu, socketPath, pciID and route attributes) are left
+// out for older versions.
+Json result_to_json(const CniResult& r, std::string_view cni_version);
+
+// Reads a result of any version from 0.3.0 to 1.1.0 (prevResult, a cached result, a delegated
+// plugin's output). EINVAL naming the field ("ips[0].address: ...") when it is malformed: an
+// interface index out of range, an IP "version" that disagrees with its address, a bad address.
+Result<CniResult> parse_result(const Json& j);
+// The same from text (a delegated plugin's stdout).
+Result<CniResult> parse_result(std::string_view text);
 
 }  // namespace berth::net::cni
