@@ -1,0 +1,66 @@
+#include "net/nft/nft.h"
+
+#include <nftables/libnftables.h>
+
+#include <cerrno>
+
+namespace berth::net::nft {
+
+void Context::Free::operator()(nft_ctx* c) const {
+    nft_ctx_free(c);
+}
+
+Result<Context> Context::create() {
+    nft_ctx* c = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!c) return Error(ENOMEM) << "nft_ctx_new failed";
+    Context ctx(c);
+    // Output and errors go to buffers, never to our stdout (a CNI plugin's stdout is its result).
+    if (nft_ctx_buffer_output(c) != 0 || nft_ctx_buffer_error(c) != 0)
+        return Error(ENOMEM) << "libnftables: cannot buffer output";
+    return ctx;
+}
+
+int errno_of_message(std::string_view m) {
+    if (m.find("No such file or directory") != std::string_view::npos) return ENOENT;
+    if (m.find("File exists") != std::string_view::npos) return EEXIST;
+    if (m.find("Device or resource busy") != std::string_view::npos) return EBUSY;
+    if (m.find("Operation not permitted") != std::string_view::npos) return EPERM;
+    if (m.find("Permission denied") != std::string_view::npos) return EACCES;
+    return EINVAL;
+}
+
+Result<std::string> Context::run(std::string_view commands, bool json) {
+    unsigned flags = NFT_CTX_OUTPUT_HANDLE | (json ? NFT_CTX_OUTPUT_JSON : 0);
+    nft_ctx_output_set_flags(ctx_.get(), flags);
+    const std::string buf(commands);  // libnftables wants a NUL-terminated buffer
+    const int rc = nft_run_cmd_from_buffer(ctx_.get(), buf.c_str());
+    // Each get_*_buffer call hands back what was written since the last call and resets it.
+    std::string out = nft_ctx_get_output_buffer(ctx_.get());
+    std::string err = nft_ctx_get_error_buffer(ctx_.get());
+    if (rc != 0) {
+        while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+        if (err.empty()) err = "command failed";
+        return Error(errno_of_message(err)) << "nftables: " << err;
+    }
+    return out;
+}
+
+Result<void> Context::apply(std::string_view script) {
+    BERTH_TRY(run(script, /*json=*/false));
+    return {};
+}
+
+Result<Json> Context::list(std::string_view command) {
+    std::string out = BERTH_TRY(run(command, /*json=*/true));
+    Json j = Json::parse(out, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object())
+        return Error(EINVAL) << "nftables: unparsable JSON listing for `" << command << "`";
+    return j;
+}
+
+Result<void> apply(std::string_view script) {
+    Context ctx = BERTH_TRY(Context::create());
+    return ctx.apply(script);
+}
+
+}  // namespace berth::net::nft

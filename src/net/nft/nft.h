@@ -1,0 +1,46 @@
+// A libnftables context: scripts run as one atomic transaction, errors come back as berth::Error
+// with libnftables' own message, listings come back as JSON. Acts in the network namespace of
+// the thread that created it (libnftables' netlink socket is bound there).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+
+struct nft_ctx;
+
+namespace berth::net::nft {
+
+using Json = nlohmann::json;
+
+class Context {
+  public:
+    static Result<Context> create();
+
+    // Runs the whole script (commands separated by newlines) as ONE transaction: the kernel
+    // applies all of it or none of it. Errors: libnftables' message, errno guessed from it
+    // (ENOENT, EEXIST, EBUSY, EPERM; EINVAL otherwise).
+    Result<void> apply(std::string_view script);
+    // Runs a `list ...` command and returns its JSON output (with rule handles).
+    Result<Json> list(std::string_view command);
+
+  private:
+    struct Free {
+        void operator()(nft_ctx* c) const;
+    };
+    explicit Context(nft_ctx* c) : ctx_(c) {}
+    Result<std::string> run(std::string_view commands, bool json);
+    std::unique_ptr<nft_ctx, Free> ctx_;
+};
+
+// Context::create() + apply(): one transaction in the calling thread's network namespace.
+Result<void> apply(std::string_view script);
+
+// The errno a libnftables error message stands for (see Context::apply).
+int errno_of_message(std::string_view message);
+
+}  // namespace berth::net::nft
