@@ -37,7 +37,7 @@ step "escape regression tests: weakened builds fail, the real one passes" script
 [ -d tests/integration ] && step "containerd and podman drive berth-runtime" $py -m pytest -q \
     tests/integration --junitxml="$results/integration.xml"
 [ -d tests/cni ] && step "CNI plugins against the reference plugins" $py -m pytest -q tests/cni \
-    --junitxml="$results/cni.xml"
+    -n 2 --junitxml="$results/cni.xml"
 [ -d tests/initsuite ] && step "berth-init as PID 1" $py -m pytest -q tests/initsuite \
     --junitxml="$results/initsuite.xml"
 step "fuzz the parsers of outside input (5 targets, 30 s each)" scripts/fuzz.sh
