@@ -36,9 +36,22 @@ Result<size_t> receive_with_fd(BorrowedFd sock, struct iovec* iov, size_t iovlen
     mh.msg_control = cbuf;
     mh.msg_controllen = sizeof(cbuf);
     ssize_t n;
-    do n = ::recvmsg(sock.get(), &mh, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) return ErrnoError() << "recvmsg";
+    bool reset_seen = false;
+    for (;;) {
+        n = ::recvmsg(sock.get(), &mh, MSG_CMSG_CLOEXEC);
+        if (n >= 0 || errno == EINTR) {
+            if (n >= 0) break;
+            continue;
+        }
+        // A peer that exits with our messages unread leaves ECONNRESET pending on this socket,
+        // reported before the messages it sent us first (an init's error before it died).
+        // Reading it clears it: the next call returns what is still queued, or EOF.
+        if (errno == ECONNRESET && !reset_seen) {
+            reset_seen = true;
+            continue;
+        }
+        return ErrnoError() << "recvmsg";
+    }
     for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
         int received;
