@@ -27,6 +27,11 @@ struct ManagerSetup {
 
 std::unique_ptr<Manager> make_v1_manager(ManagerSetup setup);
 std::unique_ptr<Manager> make_v2_manager(ManagerSetup setup);
+// Rootless with no usable hierarchy: a cgroup that is not there (rootless.cpp).
+std::unique_ptr<Manager> make_null_manager(Layout layout);
+// Rootless: whether dir exists and we may move processes into it, or we may create it
+// (its nearest existing ancestor below mountpoint is writable and searchable by us).
+bool rootless_usable(const std::string& dir, const std::string& mountpoint);
 
 // rmdir of the default "/berth" parent once its last container is gone; busy is fine.
 void remove_default_parent(const std::string& leaf_dir);

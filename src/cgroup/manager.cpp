@@ -73,10 +73,14 @@ Result<std::unique_ptr<Manager>> open(const Options& o) {
             v2_hybrid = &h;
         }
     }
+    auto usable = [&](const HierarchyDir& hd) {
+        return !o.rootless || rootless_usable(hd.dir, hd.hierarchy.mountpoint);
+    };
     if (v2_root) {
         setup.layout = Layout::Unified;
         setup.v1.clear();
         setup.unified = HierarchyDir{*v2_root, resolve_dir(*v2_root, setup.path, self)};
+        if (!usable(*setup.unified)) return make_null_manager(setup.layout);
         return make_v2_manager(std::move(setup));
     }
     if (setup.v1.empty())
@@ -85,7 +89,10 @@ Result<std::unique_ptr<Manager>> open(const Options& o) {
     if (v2_hybrid) {
         setup.layout = Layout::Hybrid;
         setup.unified = HierarchyDir{*v2_hybrid, resolve_dir(*v2_hybrid, setup.path, self)};
+        if (!usable(*setup.unified)) setup.unified.reset();
     }
+    std::erase_if(setup.v1, [&](const HierarchyDir& hd) { return !usable(hd); });
+    if (setup.v1.empty() && !setup.unified) return make_null_manager(setup.layout);
     return make_v1_manager(std::move(setup));
 }
 

@@ -67,12 +67,20 @@ public:
     // The cgroup2 directory (Unified: the cgroup itself; Hybrid: its part in the `unified`
     // mount); empty on Legacy.
     virtual std::string unified_path() const { return {}; }
+    // Whether a controller (v1 name: "memory", "cpu", "cpuset", "pids", "blkio", "hugetlb",
+    // "net_cls", "net_prio", "rdma") has a directory of this cgroup to take its limits.
+    // A rootless manager lacks those it could not create; see Options::rootless.
+    virtual bool has_controller(std::string_view controller) const = 0;
 };
 
 // Sees every control-file write before it is made: the full path and the value. A non-zero
 // return is taken as the write's errno and nothing is written (tests record the order of
 // writes and play the kernel refusing a value with it).
 using WriteHook = std::function<int(const std::string& path, std::string_view value)>;
+
+// True for an unprivileged caller: euid not 0, or root of a user namespace other than the
+// initial one (where cgroupfs still checks host credentials).
+bool running_rootless();
 
 struct Options {
     std::string cgroups_path;  // linux.cgroupsPath; empty: "/berth/<id>"
@@ -84,6 +92,10 @@ struct Options {
     std::string mountinfo_text;  // its text when the caller has read it already; empty: read it
     std::string systemd_run_dir = "/run/systemd/system";       // exists when systemd is PID 1
     WriteHook write_hook;                                      // unset: writes go straight through
+    // Rootless: a hierarchy whose container directory neither exists writable nor can be
+    // made (its nearest existing ancestor is not ours) is left out instead of failing;
+    // with none left the manager has no cgroup at all. Delegated directories still work.
+    bool rootless = running_rootless();
 };
 
 // Detects the layout under mount_root (from the mounts in proc_self_mountinfo) and returns the

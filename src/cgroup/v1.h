@@ -25,6 +25,9 @@ public:
     std::vector<std::string> paths() const override;
     Layout layout() const override { return s_.layout; }
     std::string unified_path() const override { return s_.unified ? s_.unified->dir : ""; }
+    bool has_controller(std::string_view controller) const override {
+        return dir(controller) != nullptr || unified_offers(std::string(controller));
+    }
 
 private:
     // The container's directory in the hierarchy holding controller, or nullptr.

@@ -42,6 +42,7 @@ public:
     std::vector<std::string> paths() const override { return {dir_}; }
     Layout layout() const override { return Layout::Unified; }
     std::string unified_path() const override { return dir_; }
+    bool has_controller(std::string_view controller) const override;
 
 private:
     Result<void> apply_memory(const oci::MemoryResources& m);
@@ -51,6 +52,15 @@ private:
     ManagerSetup s_;
     std::string dir_, mount_;
 };
+
+bool V2Manager::has_controller(std::string_view controller) const {
+    if (controller == "blkio") controller = "io";
+    if (controller == "net_cls" || controller == "net_prio") return false;
+    // The directory's own list once it exists (a delegated subtree may offer fewer than the
+    // root); before that, the root's.
+    auto offered = v2::available_controllers(is_directory(dir_) ? dir_ : mount_);
+    return std::find(offered.begin(), offered.end(), controller) != offered.end();
+}
 
 Result<void> V2Manager::create() {
     std::string top;

@@ -19,6 +19,7 @@
 #include "runtime/devices.h"
 #include "runtime/hooks.h"
 #include "runtime/init_plan.h"
+#include "runtime/rootless.h"
 #include "runtime/spawn.h"
 #include "runtime/state.h"
 
@@ -101,6 +102,9 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     auto cg = BERTH_TRY(cgroup::open(copts));
     BERTH_TRY_CTX(cg->create(), "linux.cgroupsPath");
     auto destroy_cgroup = make_scope_guard([&] { (void)cg->destroy(); });
+    // Rootless (cgroup::open kept only the hierarchies we may write): limits with nowhere to
+    // go are left out with a warning, as runc --rootless=auto; device rules always.
+    if (rootless()) warn_limits_not_applied(drop_unreachable_limits(*cg, resources));
     for (auto& m : plan.spec.mounts)
         if (m.type == "cgroup") {
             plan.mounts.cgroups = BERTH_TRY(cgroup_hierarchies(cg->paths(), copts.mountinfo_text));

@@ -99,6 +99,10 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
     const bool intermediate = plan.needs_intermediate;
     BERTH_TRY(apply_initial_affinity(plan.process));
     BERTH_TRY(chan.expect(Msg::Go));
+#ifndef BERTH_WEAKEN_PROC_EXE
+    // Rootless: our id maps are written now; nothing of the container runs before this.
+    if (plan.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0);
+#endif
     // The parent joins us to the cgroup while we set up (create.cpp); wait for it before the
     // first step that needs it.
     bool in_cgroup = false;
@@ -164,7 +168,7 @@ void run_container_init(InitPlan& plan, Channel& chan) {
     // Other processes of the container must not reach the runtime binary through
     // /proc/PID/exe while we still run it (CVE-2019-5736); execve makes us dumpable again.
 #ifndef BERTH_WEAKEN_PROC_EXE
-    ::prctl(PR_SET_DUMPABLE, 0);
+    if (!plan.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0);
 #endif
     auto r = init_steps(plan, chan);
     if (chan.fd() >= 0) {

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "base/file.h"
 #include "runtime/devices.h"
@@ -52,6 +53,15 @@ Result<InitPlan> plan_init(oci::Spec spec, const std::string& bundle, bool no_pi
         return Error(EINVAL) << "linux.uidMappings: id mappings need a new user namespace";
     if ((plan.ns.create_flags & CLONE_NEWUSER) && (l.uid_mappings.empty() || l.gid_mappings.empty()))
         return Error(EINVAL) << "linux.uidMappings: a new user namespace needs uid and gid mappings";
+    if (plan.ns.create_flags & CLONE_NEWUSER) {
+        // A missing newuidmap fails here, before anything exists on the host.
+        BERTH_TRY(check_id_maps_writable(l.uid_mappings, l.gid_mappings));
+        plan.dumpable_until_go = ::geteuid() != 0;
+    } else if (::geteuid() != 0 && !plan.ns.joins(CLONE_NEWUSER)) {
+        return Error(EPERM) << "linux.namespaces: uid " << ::geteuid()
+                            << " is not root: a rootless container needs a user namespace"
+                            << " (see `berth-runtime spec --rootless`)";
+    }
     if (!l.time_offsets.empty() && !(plan.ns.create_flags & CLONE_NEWTIME))
         return Error(EINVAL) << "linux.timeOffsets: time offsets need a new time namespace";
     if (!spec.hostname.empty() && !plan.ns.has(CLONE_NEWUTS))

@@ -31,6 +31,9 @@ struct InitPlan {
     unsigned preserve_fds = 0;
     bool create_hooks = false;  // prestart, createRuntime or createContainer present
     bool needs_intermediate = false;
+    // Rootless: the parent (or newuidmap) writes our id maps through /proc/PID, which an
+    // unprivileged caller may only do while we are dumpable; we turn that off after Go.
+    bool dumpable_until_go = false;
 
     // Filled in by the parent right before clone.
     int fifo_fd = -1;

@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "runtime/id_maps.h"
 
 #include <algorithm>
 
@@ -85,19 +88,54 @@ Result<NamespacePlan> plan_namespaces(const oci::Spec& spec) {
     return plan;
 }
 
-static std::string map_text(const std::vector<oci::IdMapping>& m) {
-    std::string s;
-    for (auto& e : m)
-        s += std::to_string(e.container_id) + " " + std::to_string(e.host_id) + " " +
-             std::to_string(e.size) + "\n";
-    return s;
+namespace {
+
+const char* search_path() {
+    const char* p = ::getenv("PATH");
+    return p ? p : "";
+}
+
+// What an unprivileged caller needs for maps other than its own id: the helper's path.
+Result<std::string> helper_for(bool uid) {
+    const char* name = uid ? "newuidmap" : "newgidmap";
+    return find_id_map_helper(name, search_path(), uid ? "linux.uidMappings" : "linux.gidMappings");
+}
+
+}  // namespace
+
+Result<void> check_id_maps_writable(const std::vector<oci::IdMapping>& uids,
+                                    const std::vector<oci::IdMapping>& gids) {
+    if (::geteuid() == 0) return {};
+    if (!uids.empty() && !is_own_id_map(uids, ::geteuid())) BERTH_TRY(helper_for(true));
+    if (!gids.empty() && !is_own_id_map(gids, ::getegid())) BERTH_TRY(helper_for(false));
+    return {};
 }
 
 Result<void> write_id_maps(pid_t pid, const std::vector<oci::IdMapping>& uids,
                            const std::vector<oci::IdMapping>& gids) {
     std::string base = "/proc/" + std::to_string(pid);
-    if (!uids.empty()) BERTH_TRY_CTX(write_file(base + "/uid_map", map_text(uids)), "linux.uidMappings");
-    if (!gids.empty()) BERTH_TRY_CTX(write_file(base + "/gid_map", map_text(gids)), "linux.gidMappings");
+    // Root writes any map itself; so may anyone a map of just their own id (for gids, once
+    // setgroups is denied in the namespace: otherwise dropping a group could grant access).
+    const bool root = ::geteuid() == 0;
+    if (!uids.empty()) {
+        if (root || is_own_id_map(uids, ::geteuid())) {
+            BERTH_TRY_CTX(write_file(base + "/uid_map", id_map_text(uids)), "linux.uidMappings");
+        } else {
+            std::string helper = BERTH_TRY(helper_for(true));
+            BERTH_TRY(run_id_map_helper(helper, pid, uids, "linux.uidMappings"));
+        }
+    }
+    if (!gids.empty()) {
+        if (root) {
+            BERTH_TRY_CTX(write_file(base + "/gid_map", id_map_text(gids)), "linux.gidMappings");
+        } else if (is_own_id_map(gids, ::getegid())) {
+            BERTH_TRY_CTX(write_file(base + "/setgroups", "deny"), "linux.gidMappings");
+            BERTH_TRY_CTX(write_file(base + "/gid_map", id_map_text(gids)), "linux.gidMappings");
+        } else {
+            std::string helper = BERTH_TRY(helper_for(false));
+            BERTH_TRY(run_id_map_helper(helper, pid, gids, "linux.gidMappings"));
+        }
+    }
     return {};
 }
 

@@ -37,9 +37,15 @@ struct NamespacePlan {
 // the flags. Errors name "linux.namespaces[i].path".
 Result<NamespacePlan> plan_namespaces(const oci::Spec& spec);
 
-// Parent side: writes /proc/PID/{uid_map,gid_map} (and setgroups when needed).
+// Parent side: writes /proc/PID/{uid_map,gid_map} (and setgroups when needed). As root,
+// directly; unprivileged, directly only a map of the caller's own euid/egid (size 1, after
+// setgroups "deny" for gids), anything else through newuidmap/newgidmap (id_maps.h).
+// Errors name linux.uidMappings or linux.gidMappings.
 Result<void> write_id_maps(pid_t pid, const std::vector<oci::IdMapping>& uids,
                            const std::vector<oci::IdMapping>& gids);
+// Before anything is created: fails when write_id_maps would need a helper that is missing.
+Result<void> check_id_maps_writable(const std::vector<oci::IdMapping>& uids,
+                                    const std::vector<oci::IdMapping>& gids);
 // Parent or intermediate side: /proc/PID/timens_offsets before any process enters the ns.
 Result<void> write_time_offsets(pid_t pid, const oci::Linux& linux);
 

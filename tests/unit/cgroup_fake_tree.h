@@ -115,6 +115,7 @@ public:
         o.proc_self_mountinfo = base_ + "/mountinfo";
         o.proc_self_cgroup = base_ + "/proc_cgroup";
         o.systemd_run_dir = base_ + "/run-systemd-system";
+        o.rootless = false;  // the same behaviour whoever runs the tests; rootless tests set it
         o.write_hook = [this](const std::string& p, std::string_view value) {
             std::string rel = p.substr(root_.size() + 1);
             writes.emplace_back(rel, std::string(value));
