@@ -137,7 +137,9 @@ for impl in ${only//,/ }; do
   ok=1
   for plugin in bridge host-local portmap; do
     [ -x "$d/$p$plugin" ] || { missing[$impl]="$d/$p$plugin not found"; ok=0; break; }
-    if ! echo '{"cniVersion":"1.0.0"}' | CNI_COMMAND=VERSION "$d/$p$plugin" >/dev/null 2>&1; then
+    # A here-string, not a pipe: a plugin that exits before reading stdin would fail the
+    # pipeline (pipefail) through echo's SIGPIPE.
+    if ! CNI_COMMAND=VERSION "$d/$p$plugin" <<<'{"cniVersion":"1.0.0"}' >/dev/null 2>&1; then
       missing[$impl]="$p$plugin VERSION fails (placeholder?)"; ok=0; break
     fi
   done

@@ -342,8 +342,10 @@ def test_force_address(node):
 # --- ipMasq and macspoofchk (nftables) -------------------------------------------------------
 
 def rules_of(ruleset, family):
-    return [e["rule"] for e in ruleset.get("nftables", [])
-            if "rule" in e and e["rule"]["family"] == family]
+    """The rules, sets and maps of `family`: berth's rules are static and each attachment's
+    addresses, veths and MACs are set elements (src/net/nft/element_table.h)."""
+    return [e for e in ruleset.get("nftables", [])
+            for kind in ("rule", "set", "map") if kind in e and e[kind]["family"] == family]
 
 
 def test_ip_masq(node):
@@ -457,6 +459,19 @@ def test_exhausted_range_cleans_up(node):
     assert rc == 1 and out["code"] != 0 and out["msg"]
     assert len(node.ports()) == 1
     assert sh("ip", "-n", b, "link", "show", "eth0", check=False).returncode != 0
+
+
+@have_reference
+def test_delegated_ipam(node):
+    """berth-host-local runs inside berth-bridge; any other IPAM type is exec'd from CNI_PATH."""
+    a = node.container()
+    conf = node.conf(ipam="host-local", isGateway=True)
+    r = node.add(conf, a)
+    assert ctr_addrs(a) == ["10.88.0.2/24"] and r["ips"][0]["address"] == "10.88.0.2/24"
+    assert node.reservations() == ["10.88.0.2"]
+    assert node.run("CHECK", with_prev(conf, r), netns=a)[0] == 0
+    assert node.run("DEL", conf, netns=a)[0] == 0
+    assert node.reservations() == [] and not node.ports()
 
 
 def test_status(node):

@@ -5,7 +5,8 @@ uplink veth (192.168.99.1/24) to an "outside" netns (192.168.99.2); a "container
 eth0 (10.99.0.5/24, fd99::5/64) is a port of br0. A small Python server in the container answers
 TCP and UDP with the address it saw the client come from. The plugin runs in the node netns as a
 CNI runtime runs it (CNI_* environment, config on stdin); rules are inspected from outside with
-`nft -j list ruleset`. Datapath tests run against berth and the reference portmap
+`nft -j list ruleset`: the table's rules are static, each published port is an element of its
+maps tagged with the attachment (see src/net/portmap/rules.h). Datapath tests run against berth and the reference portmap
 (/usr/lib/cni/portmap, iptables) alike.
 
 Needs root. BERTH_BIN: directory with berth-portmap (default build/bin).
@@ -159,6 +160,33 @@ class Topo:
         table = table or f"berth-pm-{self.net}"
         return [i["rule"] for i in self.ruleset() if "rule" in i and i["rule"]["table"] == table]
 
+    def elements(self, table=None):
+        """{set or map name: [(key, value, comment)]} of the berth portmap table."""
+        table = table or f"berth-pm-{self.net}"
+        out = {}
+        for i in self.ruleset():
+            s = i.get("set") or i.get("map")
+            if not s or s["table"] != table:
+                continue
+            elems = out.setdefault(s["name"], [])
+            for e in s.get("elem", []):
+                key, value = (e[0], e[1]) if "map" in i else (e, None)
+                comment = None
+                if isinstance(key, dict) and "elem" in key:
+                    comment = key["elem"].get("comment")
+                    key = key["elem"]["val"]
+                elems.append((json.dumps(key), json.dumps(value), comment))
+        return out
+
+    def tagged(self, table=None):
+        """Comment -> number of elements carrying it."""
+        by_tag = {}
+        for elems in self.elements(table).values():
+            for _, _, c in elems:
+                if c:
+                    by_tag[c] = by_tag.get(c, 0) + 1
+        return by_tag
+
     def client(self, ns, proto, host, port, sport=0):
         return sh("ip", "netns", "exec", ns, PY, "-c", CLIENT, proto, host, str(port),
                   str(sport)).stdout.strip()
@@ -174,10 +202,6 @@ def topo():
         t.down()
 
 
-def comments(rules):
-    return sorted({r.get("comment", "") for r in rules})
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 def test_add_check_del(topo, version):
     conf = topo.config(version)
@@ -187,11 +211,13 @@ def test_add_check_del(topo, version):
     table = f"berth-pm-{topo.net}"
     assert ("inet", table) in topo.tables()
     rules = topo.rules()
-    dnat = [r for r in rules if r["chain"] == "hostports"]
+    elements = topo.elements()
+    dnat = elements["hp4_any"] + elements["hp6_any"]
     # tcp and udp, IPv4 and IPv6
-    assert len(dnat) == 4 and all(r["comment"] == "berth:ctr1:eth0" for r in dnat)
-    masq = [r for r in rules if r["chain"] == "postrouting"]
-    assert len(masq) == 2
+    assert len(dnat) == 4 and all(c == "berth:ctr1:eth0" for _, _, c in dnat)
+    assert not elements["hp4_ip"] and not elements["hp6_ip"]
+    # hairpin and localhost masquerade: the container's subnets
+    assert len(elements["subnets4"]) == 1 and len(elements["subnets6"]) == 1
     localnet = sh("ip", "netns", "exec", topo.node, "cat",
                   "/proc/sys/net/ipv4/conf/br0/route_localnet").stdout.strip()
     assert localnet == "1"
@@ -199,9 +225,10 @@ def test_add_check_del(topo, version):
         assert topo.plugin("CHECK", conf) == (0, None)
     # Re-ADD replaces, never duplicates.
     assert topo.plugin("ADD", conf)[0] == 0
-    assert len(topo.rules()) == len(rules)
+    assert topo.rules() == rules and topo.elements() == elements
     assert topo.plugin("DEL", conf) == (0, None)
-    assert ("inet", table) not in topo.tables()
+    # DEL leaves the (static) table and removes every element of the attachment.
+    assert topo.tagged() == {}
     if version not in ("0.3.0", "0.3.1"):
         code, out = topo.plugin("CHECK", conf)
         assert code == 1 and out["code"] == 999
@@ -222,18 +249,24 @@ table ip nat { chain POSTROUTING { type nat hook postrouting priority 100; }; }
     assert topo.plugin("DEL", conf)[0] == 0
     assert topo.plugin("DEL", conf, container="ctr2")[0] == 0
     after = [i for i in topo.ruleset() if "metainfo" not in i]
-    assert after == before
+    # The table berth made stays (DEL never deletes it), empty of elements; nothing else moved.
+    mine = f"berth-pm-{topo.net}"
+    assert [i for i in after if mine not in json.dumps(i)] == before
+    assert topo.tagged() == {}
 
 
 def test_gc(topo):
     conf = topo.config("1.1.0")
-    for ctr in ("a1", "a2", "a3"):
-        assert topo.plugin("ADD", conf, container=ctr)[0] == 0
+    for i, ctr in enumerate(("a1", "a2", "a3")):
+        ports = topo.config("1.1.0", mappings=[{"hostPort": 8080 + i, "containerPort": 80}])
+        assert topo.plugin("ADD", ports, container=ctr)[0] == 0
+        if ctr == "a2":
+            conf = ports
     gc = dict(conf, **{"cni.dev/valid-attachments": [{"containerID": "a2", "ifname": "eth0"}]})
     gc.pop("prevResult")
     gc.pop("runtimeConfig")
     assert topo.plugin("GC", gc) == (0, None)
-    assert comments(topo.rules()) == ["berth:a2:eth0", "berth:static"]
+    assert set(topo.tagged()) == {"berth:a2:eth0"}
     assert topo.plugin("CHECK", conf, container="a2") == (0, None)
     gc["cni.dev/valid-attachments"] = []
     assert topo.plugin("GC", gc) == (0, None)
@@ -248,17 +281,19 @@ def test_sigkilled_adds_leave_only_what_gc_cleans(topo):
     for i in range(30):
         p = subprocess.Popen(["ip", "netns", "exec", topo.node, BERTH], stdin=subprocess.PIPE,
                              stdout=subprocess.DEVNULL, env=dict(env, CNI_CONTAINERID=f"k{i}"))
+        # Host ports of its own per attachment, so that no two share an element.
+        conf = topo.config("1.1.0", mappings=[
+            {"hostPort": 10000 + i, "containerPort": 80, "protocol": "tcp"},
+            {"hostPort": 11000 + i, "containerPort": 53, "protocol": "udp"}])
         p.stdin.write(json.dumps(conf).encode())
         p.stdin.close()
         time.sleep(0.0005 * i)
         p.send_signal(signal.SIGKILL)
         p.wait()
-    # Each attachment has all of its rules or none (one transaction per ADD).
-    by_tag = {}
-    for r in topo.rules():
-        by_tag[r.get("comment")] = by_tag.get(r.get("comment"), 0) + 1
-    by_tag.pop("berth:static", None)
-    assert all(n == 6 for n in by_tag.values()), by_tag
+    # Each attachment has all of its elements or none (one transaction per ADD): 2 ports x 2
+    # families, each a map entry and an ownership entry.
+    by_tag = topo.tagged()
+    assert all(n == 8 for n in by_tag.values()), by_tag
     gc = dict(conf, **{"cni.dev/valid-attachments": []})
     assert topo.plugin("GC", gc) == (0, None)
     assert ("inet", f"berth-pm-{topo.net}") not in topo.tables()
@@ -314,7 +349,34 @@ def test_host_ip_and_snat_off(topo):
     assert topo.plugin("ADD", conf)[0] == 0
     assert topo.client(topo.out, "tcp", "192.168.99.1", 8081) == "tcp 192.168.99.2"
     assert topo.client(topo.node, "tcp", "10.99.0.1", 8081).startswith("fail")
-    assert not [r for r in topo.rules() if r["chain"] == "postrouting"]
+    # snat off: no subnet to masquerade for.
+    elements = topo.elements()
+    assert not elements["subnets4"] and not elements["subnets6"]
+    assert [c for _, _, c in elements["hp4_ip"]] == ["berth:ctr1:eth0"]
+    assert topo.plugin("DEL", conf)[0] == 0
+    assert topo.tagged() == {}
+
+
+def test_del_without_runtime_config_and_host_port_conflict(topo):
+    topo.start_server()
+    conf = topo.config()
+    assert topo.plugin("ADD", conf)[0] == 0
+    # A runtime that lost runtimeConfig and prevResult still DELs everything of the attachment.
+    bare = {k: v for k, v in conf.items() if k not in ("runtimeConfig", "prevResult")}
+    assert topo.plugin("DEL", bare) == (0, None)
+    assert topo.tagged() == {}
+    assert topo.client(topo.out, "tcp", "192.168.99.1", 8080).startswith("fail")
+    # A host port published by one container is refused to another one (another address)...
+    assert topo.plugin("ADD", conf)[0] == 0
+    other = topo.config()
+    other["prevResult"]["ips"][0]["address"] = "10.99.0.6/24"
+    other["prevResult"]["ips"][1]["address"] = "fd99::6/64"
+    code, out = topo.plugin("ADD", other, container="ctr2")
+    assert code == 1 and "already published" in out["msg"], out
+    # ...and the DEL the runtime sends after that failed ADD leaves the first one's mapping.
+    assert topo.plugin("DEL", other, container="ctr2") == (0, None)
+    assert topo.client(topo.out, "tcp", "192.168.99.1", 8080) == "tcp 192.168.99.2"
+    assert set(topo.tagged()) == {"berth:ctr1:eth0"}
     assert topo.plugin("DEL", conf)[0] == 0
 
 

@@ -1,9 +1,9 @@
 // Script building for nftables: quoting, identifiers, table names, attachment tags, and the
-// read-modify-write scripts of owned tables. No root, no kernel.
+// scripts and listings of element tables. No root, no kernel.
 #include <gtest/gtest.h>
 
 #include "net/nft/attachment.h"
-#include "net/nft/owned_table.h"
+#include "net/nft/element_table.h"
 #include "net/nft/script.h"
 
 namespace berth::net::nft {
@@ -76,97 +76,102 @@ TEST(NftAttachmentTag, ReadableWhenSafeHashedOtherwise) {
     EXPECT_NE(attachment_tag({"x y", "eth0"}), attachment_tag({"x y", "eth1"}));
     EXPECT_TRUE(is_attachment_tag("berth:abc:eth0"));
     EXPECT_TRUE(is_attachment_tag(odd));
-    EXPECT_FALSE(is_attachment_tag(kStaticTag));
+    EXPECT_FALSE(is_attachment_tag("berth:static"));
     EXPECT_FALSE(is_attachment_tag("something else"));
 }
 
-OwnedTable sample_table() {
-    return {"inet",
-            "berth-pm-n",
-            {{"prerouting", "type nat hook prerouting priority dstnat; policy accept;"},
-             {"hostports", ""}},
-            {{"prerouting", "fib daddr type local jump hostports"}}};
+StaticTable sample_table() {
+    StaticTable t{"inet", "berth-pm-n", {}, {}, {}};
+    t.sets = {{"hp4_any", {"inet_proto", "inet_service"}, {"ipv4_addr", "inet_service"}, false},
+              {"subnets4", {"ipv4_addr"}, {}, true},
+              {"checked", {"ifname"}, {}, false},
+              {"allowed", {"ifname", "ether_addr"}, {}, false}};
+    t.chains = {{"prerouting", "type nat hook prerouting priority dstnat; policy accept;"},
+                {"hostports", ""}};
+    t.rules = {{"prerouting", "fib daddr type local jump hostports"},
+               {"hostports", "dnat ip to meta l4proto . th dport map @hp4_any"}};
+    return t;
 }
 
-TableState sample_state() {
-    Json listing = Json::parse(R"({"nftables": [
-        {"metainfo": {"version": "1.0.6"}},
-        {"table": {"family": "inet", "name": "berth-pm-n", "handle": 1}},
-        {"chain": {"family": "inet", "table": "berth-pm-n", "name": "prerouting", "handle": 1}},
-        {"chain": {"family": "inet", "table": "berth-pm-n", "name": "hostports", "handle": 2}},
-        {"rule": {"family": "inet", "table": "berth-pm-n", "chain": "prerouting", "handle": 3,
-                  "comment": "berth:static", "expr": []}},
-        {"rule": {"family": "inet", "table": "berth-pm-n", "chain": "hostports", "handle": 4,
-                  "comment": "berth:c1:eth0", "expr": [{"dnat": {"addr": "10.0.0.5"}}]}},
-        {"rule": {"family": "inet", "table": "berth-pm-n", "chain": "hostports", "handle": 5,
-                  "comment": "berth:c2:eth0", "expr": []}}]})");
-    return parse_listing(listing);
-}
-
-TEST(NftOwnedTable, ParsesListing) {
-    TableState st = sample_state();
-    EXPECT_TRUE(st.exists);
-    EXPECT_EQ(st.chains, (std::vector<std::string>{"prerouting", "hostports"}));
-    ASSERT_EQ(st.rules.size(), 3u);
-    EXPECT_EQ(st.rules[1].handle, 4u);
-    EXPECT_EQ(st.rules[1].comment, "berth:c1:eth0");
-    EXPECT_EQ(st.rules[1].chain, "hostports");
-}
-
-TEST(NftOwnedTable, FreshTableGetsChainsStaticRulesAndNewRules) {
-    auto s = replace_script(sample_table(), TableState{}, "berth:c1:eth0",
-                            {{"hostports", "tcp dport 80 dnat ip to 10.0.0.5:80"}});
-    ASSERT_TRUE(s);
-    EXPECT_EQ(*s,
+TEST(NftElementTable, CreateScriptFlushesAndReaddsStaticRules) {
+    EXPECT_EQ(create_script(sample_table()),
               "add table inet berth-pm-n\n"
+              "add map inet berth-pm-n hp4_any { type inet_proto . inet_service : ipv4_addr . "
+              "inet_service; }\n"
+              "add set inet berth-pm-n subnets4 { type ipv4_addr; flags interval; }\n"
+              "add set inet berth-pm-n checked { type ifname; }\n"
+              "add set inet berth-pm-n allowed { type ifname . ether_addr; }\n"
               "add chain inet berth-pm-n prerouting { type nat hook prerouting priority dstnat; "
               "policy accept; }\n"
               "add chain inet berth-pm-n hostports\n"
-              "add rule inet berth-pm-n prerouting fib daddr type local jump hostports comment "
-              "\"berth:static\"\n"
-              "add rule inet berth-pm-n hostports tcp dport 80 dnat ip to 10.0.0.5:80 comment "
-              "\"berth:c1:eth0\"\n");
+              "flush chain inet berth-pm-n prerouting\n"
+              "flush chain inet berth-pm-n hostports\n"
+              "add rule inet berth-pm-n prerouting fib daddr type local jump hostports\n"
+              "add rule inet berth-pm-n hostports dnat ip to meta l4proto . th dport map "
+              "@hp4_any\n");
 }
 
-TEST(NftOwnedTable, ReAddReplacesOnlyItsOwnRules) {
-    auto s = replace_script(sample_table(), sample_state(), "berth:c1:eth0",
-                            {{"hostports", "udp dport 53 dnat ip to 10.0.0.5:53"}});
+TEST(NftElementTable, AddTagsOnlyTheAttachmentsElements) {
+    auto s = add_elements_script(sample_table(), "berth:c1:eth0",
+                                 {{"hp4_any", "tcp . 8080", "10.0.0.5 . 80", true},
+                                  {"hp4_any", "udp . 53", "10.0.0.5 . 53", true},
+                                  {"subnets4", "10.0.0.0/24", "", false}});
     ASSERT_TRUE(s);
-    EXPECT_NE(s->find("delete rule inet berth-pm-n hostports handle 4\n"), std::string::npos);
-    EXPECT_EQ(s->find("handle 5"), std::string::npos);
-    EXPECT_EQ(s->find("handle 3"), std::string::npos);
-    EXPECT_EQ(s->find("jump hostports"), std::string::npos);  // the static rule is there
-    EXPECT_NE(s->find("udp dport 53"), std::string::npos);
+    EXPECT_EQ(*s,
+              "add element inet berth-pm-n hp4_any { tcp . 8080 comment \"berth:c1:eth0\" : "
+              "10.0.0.5 . 80, udp . 53 comment \"berth:c1:eth0\" : 10.0.0.5 . 53 }\n"
+              "add element inet berth-pm-n subnets4 { 10.0.0.0/24 }\n");
+    EXPECT_FALSE(
+        add_elements_script(sample_table(), "bad\"tag", {{"subnets4", "1.2.3.4", "", true}}));
+    EXPECT_EQ(*add_elements_script(sample_table(), "berth:c1:eth0", {}), "");
 }
 
-TEST(NftOwnedTable, DeleteKeepsTableWhileOthersRemain) {
-    auto s = delete_script(sample_table(), sample_state(),
-                           [](std::string_view t) { return t == "berth:c1:eth0"; });
-    ASSERT_TRUE(s);
-    EXPECT_EQ(*s, "delete rule inet berth-pm-n hostports handle 4\n");
+TEST(NftElementTable, DeleteByKeyNeverTouchesSharedElements) {
+    EXPECT_EQ(
+        delete_elements_script(sample_table(), {{"hp4_any", "tcp . 8080", "10.0.0.5 . 80", true},
+                                                {"subnets4", "10.0.0.0/24", "", false}}),
+        "delete element inet berth-pm-n hp4_any { tcp . 8080 }\n");
 }
 
-TEST(NftOwnedTable, DeletingTheLastAttachmentDeletesTheTable) {
-    auto s = delete_script(sample_table(), sample_state(), [](std::string_view) { return true; });
-    ASSERT_TRUE(s);
-    EXPECT_EQ(*s, "delete table inet berth-pm-n\n");
+TEST(NftElementTable, ParsesListingBackIntoScriptText) {
+    Json listing = Json::parse(R"({"nftables": [
+        {"metainfo": {"version": "1.0.6"}},
+        {"table": {"family": "inet", "name": "berth-pm-n", "handle": 1}},
+        {"map": {"family": "inet", "name": "hp4_any", "table": "berth-pm-n",
+                 "type": ["inet_proto", "inet_service"], "map": "ipv4_addr . inet_service",
+                 "elem": [[{"elem": {"val": {"concat": ["tcp", 8080]}, "comment": "berth:c1:eth0"}},
+                           {"concat": ["10.0.0.5", 80]}],
+                          [{"concat": ["udp", 53]}, {"concat": ["10.0.0.6", 53]}],
+                          [{"elem": {"val": {"concat": ["tcp", 1]}, "comment": "berth:c2:eth0"}},
+                           {"concat": ["10.0.0.7; flush ruleset", 1]}]]}},
+        {"set": {"family": "inet", "name": "subnets4", "table": "berth-pm-n", "type": "ipv4_addr",
+                 "flags": ["interval"], "elem": [{"prefix": {"addr": "10.0.0.0", "len": 24}}]}},
+        {"set": {"family": "inet", "name": "allowed", "table": "berth-pm-n",
+                 "type": ["ifname", "ether_addr"],
+                 "elem": [{"elem": {"val": {"concat": ["veth1", "02:00:00:00:00:01"]},
+                                    "comment": "berth:c1:eth0"}}]}},
+        {"chain": {"family": "inet", "table": "berth-pm-n", "name": "prerouting", "handle": 2}},
+        {"rule": {"family": "inet", "table": "berth-pm-n", "chain": "prerouting", "handle": 3,
+                  "expr": []}}]})");
+    ListedTable t = parse_listing(sample_table(), listing);
+    EXPECT_TRUE(t.exists);
+    EXPECT_EQ(t.sets, (std::vector<std::string>{"hp4_any", "subnets4", "allowed"}));
+    ASSERT_EQ(t.chains.size(), 1u);
+    EXPECT_EQ(t.chains[0], (std::pair<std::string, size_t>{"prerouting", 1}));
+    // The element with a value that is not plain address text is skipped, never echoed.
+    ASSERT_EQ(t.elements.size(), 4u);
+    EXPECT_EQ(t.elements[0].element, (Element{"hp4_any", "tcp . 8080", "10.0.0.5 . 80", true}));
+    EXPECT_EQ(t.elements[0].comment, "berth:c1:eth0");
+    EXPECT_FALSE(t.elements[1].element.tagged);
+    EXPECT_EQ(t.elements[2].element, (Element{"subnets4", "10.0.0.0/24", "", false}));
+    EXPECT_EQ(t.elements[3].element,
+              (Element{"allowed", "\"veth1\" . 02:00:00:00:00:01", "", true}));
 }
 
-TEST(NftOwnedTable, AbsentTableNeedsNothing) {
-    auto s = delete_script(sample_table(), TableState{}, [](std::string_view) { return true; });
-    ASSERT_TRUE(s);
-    EXPECT_TRUE(s->empty());
-}
-
-TEST(NftOwnedTable, ForeignRulesKeepTheTable) {
-    TableState st = sample_state();
-    st.rules.push_back({"hostports", 9, "added by hand", {}});
-    auto s = delete_script(sample_table(), st, [](std::string_view) { return true; });
-    ASSERT_TRUE(s);
-    EXPECT_EQ(s->find("delete table"), std::string::npos);
-    EXPECT_NE(s->find("handle 4"), std::string::npos);
-    EXPECT_NE(s->find("handle 5"), std::string::npos);
-    EXPECT_EQ(s->find("handle 9"), std::string::npos);
+TEST(NftElementTable, GcPredicate) {
+    auto drop = not_in({{"c1", "eth0"}});
+    EXPECT_FALSE(drop("berth:c1:eth0"));
+    EXPECT_TRUE(drop("berth:c2:eth0"));
 }
 
 }  // namespace

@@ -88,57 +88,75 @@ TEST(PortmapConfig, ValidAttachments) {
     EXPECT_FALSE(parse_config(c));
 }
 
-TEST(PortmapRules, DnatPerFamilyAndMasqueradeForHairpinAndLocalhost) {
-    auto c = parse_config(base_config());
-    ASSERT_TRUE(c);
-    auto rules = portmap_rules(*c);
-    ASSERT_TRUE(rules) << rules.error().what();
-    std::vector<std::string> bodies;
-    for (const auto& r : *rules) bodies.push_back(r.chain + ": " + r.body);
-    EXPECT_EQ(bodies,
-              (std::vector<std::string>{
-                  "hostports: meta nfproto ipv4 tcp dport 8080 dnat ip to 10.88.0.5:80",
-                  "hostports: meta nfproto ipv4 ip daddr 192.168.1.2 udp dport 5353 dnat ip to "
-                  "10.88.0.5:53",
-                  "postrouting: ip daddr 10.88.0.5 ip saddr { 127.0.0.0/8, 10.88.0.0/16 } ct "
-                  "status dnat masquerade",
-                  "hostports: meta nfproto ipv6 tcp dport 8080 dnat ip6 to [fd00::5]:80",
-                  "postrouting: ip6 daddr fd00::5 ip6 saddr fd00::/64 ct status dnat masquerade",
-              }));
+std::vector<std::string> texts(const std::vector<nft::Element>& elements) {
+    std::vector<std::string> out;
+    for (const auto& e : elements)
+        out.push_back(e.set + ": " + e.key + (e.value.empty() ? "" : " : " + e.value) +
+                      (e.tagged ? "" : " (shared)"));
+    return out;
 }
 
-TEST(PortmapRules, NoSnatNoLocalhost) {
+TEST(PortmapElements, MapEntriesOwnershipAndSubnetsPerFamily) {
+    auto c = parse_config(base_config());
+    ASSERT_TRUE(c);
+    EXPECT_TRUE(c->mappings_given);
+    auto elements = portmap_elements(*c);
+    ASSERT_TRUE(elements) << elements.error().what();
+    EXPECT_EQ(texts(*elements), (std::vector<std::string>{
+                                    "hp4_any: tcp . 8080 : 10.88.0.5 . 80",
+                                    "hp4_ip: 192.168.1.2 . udp . 5353 : 10.88.0.5 . 53",
+                                    "hp6_any: tcp . 8080 : fd00::5 . 80",
+                                    "own4: 0.0.0.0 . tcp . 8080 . 10.88.0.5 . 80",
+                                    "own4: 192.168.1.2 . udp . 5353 . 10.88.0.5 . 53",
+                                    "own6: :: . tcp . 8080 . fd00::5 . 80",
+                                    "subnets4: 10.88.0.0/16 (shared)",
+                                    "subnets6: fd00::/64 (shared)",
+                                }));
+}
+
+TEST(PortmapElements, NoSnatNoSubnets) {
     Json j = base_config();
     j["snat"] = false;
     j["runtimeConfig"]["portMappings"] =
-        Json::parse(R"([{"hostPort": 80, "containerPort": 80, "protocol": "sctp"}])");
+        Json::parse(R"([{"hostPort": 80, "containerPort": 80, "protocol": "sctp",
+                         "hostIP": "0.0.0.0"}])");
     auto c = parse_config(j);
     ASSERT_TRUE(c);
-    auto rules = portmap_rules(*c);
-    ASSERT_TRUE(rules);
-    ASSERT_EQ(rules->size(), 2u);
-    EXPECT_EQ((*rules)[0].body,
-              "meta nfproto ipv4 ip daddr != 127.0.0.0/8 sctp dport 80 dnat ip to 10.88.0.5:80");
+    auto elements = portmap_elements(*c);
+    ASSERT_TRUE(elements);
+    EXPECT_EQ(texts(*elements),
+              (std::vector<std::string>{"hp4_any: sctp . 80 : 10.88.0.5 . 80",
+                                        "own4: 0.0.0.0 . sctp . 80 . 10.88.0.5 . 80"}));
 }
 
-TEST(PortmapRules, MappingsNeedAnAddress) {
+TEST(PortmapElements, MappingsNeedAnAddress) {
     Json j = base_config();
     j["prevResult"]["ips"] = Json::array();
     auto c = parse_config(j);
     ASSERT_TRUE(c);
-    EXPECT_FALSE(portmap_rules(*c));
+    EXPECT_FALSE(portmap_elements(*c));
     j["runtimeConfig"]["portMappings"] = Json::array();
     c = parse_config(j);
     ASSERT_TRUE(c);
-    EXPECT_TRUE(portmap_rules(*c)->empty());
+    EXPECT_TRUE(c->mappings_given);
+    EXPECT_TRUE(portmap_elements(*c)->empty());
+    j.erase("runtimeConfig");
+    EXPECT_FALSE(parse_config(j)->mappings_given);
 }
 
-TEST(PortmapRules, TableLayout) {
+TEST(PortmapElements, TableLayout) {
     const auto t = portmap_table("net 1");
     EXPECT_EQ(t.family, "inet");
     EXPECT_EQ(t.name.rfind("berth-pm-net_1.", 0), 0u);
     EXPECT_EQ(t.chains.size(), 4u);
-    EXPECT_EQ(t.static_rules.size(), 2u);
+    EXPECT_EQ(t.sets.size(), 8u);
+    EXPECT_EQ(t.rules.size(), 9u);
+    // Held in named variables: a range-for over `*f()` would outlive f()'s temporary.
+    auto config = parse_config(base_config());
+    ASSERT_TRUE(config);
+    auto elements = portmap_elements(*config);
+    ASSERT_TRUE(elements);
+    for (const auto& e : *elements) EXPECT_NE(t.set(e.set), nullptr) << e.set;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "net/bridge/container_side.h"
 #include "net/bridge/host_side.h"
 #include "net/bridge/naming.h"
+#include "net/cni/host_local.h"
 #include "net/cni/invoke.h"
 #include "net/netlink/bridge_port.h"
 #include "net/netlink/netns.h"
@@ -37,8 +38,39 @@ Outcome internal(const Error& e) {
     return Outcome::fail(cni::kInternal, e);
 }
 
-cni::PluginEnv ipam_env(const CmdArgs& args, const char* command) {
-    return {command, args.container_id, args.netns, args.ifname, args.args, args.path};
+// berth's own host-local runs in this process (same configuration, data directory and file
+// locks as the executable, so the two can be mixed on a node); any other IPAM type is exec'd
+// from CNI_PATH as the spec says.
+constexpr std::string_view kInProcessIpam = "berth-host-local";
+
+Outcome run_ipam(const BridgeConfig& conf, const CmdArgs& args, const char* command) {
+    if (conf.ipam_type == kInProcessIpam) {
+        CmdArgs ipam = args;
+        ipam.command = command;
+        const std::string_view c = command;
+        if (c == "ADD") return cni::host_local_add(ipam);
+        if (c == "DEL") return cni::host_local_del(ipam);
+        if (c == "CHECK") return cni::host_local_check(ipam);
+        if (c == "GC") return cni::host_local_gc(ipam);
+        return cni::host_local_status(ipam);
+    }
+    cni::PluginEnv env{command, args.container_id, args.netns, args.ifname, args.args, args.path};
+    return cni::delegate(conf.ipam_type, env, args.stdin_data);
+}
+
+// The container addresses and MAC a previous result (DEL's prevResult) names, when it does.
+std::vector<IpNet> prev_addresses(const BridgeConfig& conf) {
+    std::vector<IpNet> out;
+    if (conf.prev_result)
+        for (const auto& ip : conf.prev_result->ips) out.push_back(ip.address);
+    return out;
+}
+
+std::string prev_container_mac(const BridgeConfig& conf, const std::string& ifname) {
+    if (conf.prev_result)
+        for (const cni::Interface& i : conf.prev_result->interfaces)
+            if (i.name == ifname && !i.sandbox.empty()) return i.mac;
+    return {};
 }
 
 nft::AttachmentId attachment_id(const CmdArgs& args) {
@@ -104,18 +136,19 @@ Outcome bridge_add(const CmdArgs& args) {
     auto netns = open_netns(args.netns);
     if (!netns) return netns_failure(args.netns, netns.error());
 
-    // The IPAM plugin runs (an exec, the slowest step) while this thread builds the bridge and
-    // the veth; it is joined before anything here returns.
+    // A delegated IPAM plugin runs (an exec, the slowest step) while this thread builds the
+    // bridge and the veth; it is joined before anything here returns. berth-host-local in
+    // process takes well under a millisecond: no thread for it.
     std::optional<Outcome> ipam_out;
     std::thread ipam_thread;
-    auto run_ipam = [&] {
-        ipam_out = cni::delegate(conf.ipam_type, ipam_env(args, "ADD"), args.stdin_data);
-    };
-    if (!conf.ipam_type.empty()) {
+    auto ipam_add = [&] { ipam_out = run_ipam(conf, args, "ADD"); };
+    if (conf.ipam_type == kInProcessIpam) {
+        ipam_add();
+    } else if (!conf.ipam_type.empty()) {
         try {
-            ipam_thread = std::thread(run_ipam);
+            ipam_thread = std::thread(ipam_add);
         } catch (const std::system_error&) {
-            run_ipam();
+            ipam_add();
         }
     }
     // Joins the IPAM thread on every return, and releases what IPAM reserved unless ADD succeeds
@@ -123,8 +156,7 @@ Outcome bridge_add(const CmdArgs& args) {
     bool ipam_done = false;
     auto undo_ipam = make_scope_guard([&] {
         if (ipam_thread.joinable()) ipam_thread.join();
-        if (!conf.ipam_type.empty() && !ipam_done)
-            (void)cni::delegate(conf.ipam_type, ipam_env(args, "DEL"), args.stdin_data);
+        if (!conf.ipam_type.empty() && !ipam_done) (void)run_ipam(conf, args, "DEL");
     });
 
     auto nl_r = NetlinkSocket::open();
@@ -198,8 +230,9 @@ Outcome bridge_add(const CmdArgs& args) {
         nft::MasqueradeSpec masq{conf.name, attachment_id(args), {}};
         for (const auto& ip : result.ips) masq.addrs.push_back(ip.address);
         if (auto r = nft::add_masquerade(masq); !r) return internal(r.error());
-        undo_masq.emplace(std::function<void()>(
-            [&] { (void)nft::del_masquerade(conf.name, attachment_id(args)); }));
+        undo_masq.emplace(std::function<void()>([&, addrs = masq.addrs] {
+            (void)nft::del_masquerade(conf.name, attachment_id(args), addrs);
+        }));
     }
     if (conf.mac_spoof_check) {
         auto r =
@@ -221,8 +254,20 @@ Outcome bridge_del(const CmdArgs& args) {
     auto conf_r = parse_bridge_config(args.config, args.args);
     if (!conf_r) return config_failure(conf_r.error());
     const BridgeConfig& conf = *conf_r;
+    // nftables first: deleted set elements are freed after an RCU grace period, and the kernel
+    // waits for that when the nft netlink socket is closed (at exit). Deleting the veth below
+    // waits for grace periods anyway (rcu_barrier), so by exit there is nothing left to wait for.
+    if (conf.ip_masq)
+        if (auto r = nft::del_masquerade(conf.name, attachment_id(args), prev_addresses(conf)); !r)
+            return internal(r.error());
+    if (conf.mac_spoof_check) {
+        nft::MacSpoofSpec spec{conf.name, attachment_id(args),
+                               host_veth_name(args.container_id, args.ifname),
+                               prev_container_mac(conf, args.ifname)};
+        if (auto r = nft::del_mac_spoof_check(spec); !r) return internal(r.error());
+    }
     if (!conf.ipam_type.empty()) {
-        Outcome o = cni::delegate(conf.ipam_type, ipam_env(args, "DEL"), args.stdin_data);
+        Outcome o = run_ipam(conf, args, "DEL");
         if (o.error) return o;
     }
     auto nl = NetlinkSocket::open();
@@ -242,12 +287,6 @@ Outcome bridge_del(const CmdArgs& args) {
             if (!r) return internal(r.error());
         }
     }
-    if (conf.ip_masq)
-        if (auto r = nft::del_masquerade(conf.name, attachment_id(args)); !r)
-            return internal(r.error());
-    if (conf.mac_spoof_check)
-        if (auto r = nft::del_mac_spoof_check(conf.name, attachment_id(args)); !r)
-            return internal(r.error());
     return Outcome::ok();
 }
 
@@ -259,7 +298,7 @@ Outcome bridge_check(const CmdArgs& args) {
         return config_failure(Error(EINVAL) << "config.prevResult: required for CHECK");
     const cni::CniResult& prev = *conf.prev_result;
     if (!conf.ipam_type.empty()) {
-        Outcome o = cni::delegate(conf.ipam_type, ipam_env(args, "CHECK"), args.stdin_data);
+        Outcome o = run_ipam(conf, args, "CHECK");
         if (o.error) return o;
     }
 
@@ -367,8 +406,7 @@ Outcome bridge_gc(const CmdArgs& args) {
     } else if (!bridge && bridge.error().errno_value() != ENODEV) {
         note(internal(bridge.error()));
     }
-    if (!conf.ipam_type.empty())
-        note(cni::delegate(conf.ipam_type, ipam_env(args, "GC"), args.stdin_data));
+    if (!conf.ipam_type.empty()) note(run_ipam(conf, args, "GC"));
     if (auto r = nft::gc_masquerade(conf.name, valid); !r) note(internal(r.error()));
     if (auto r = nft::gc_mac_spoof_check(conf.name, valid); !r) note(internal(r.error()));
     return failed ? std::move(*failed) : Outcome::ok();
@@ -378,7 +416,7 @@ Outcome bridge_status(const CmdArgs& args) {
     auto conf_r = parse_bridge_config(args.config, args.args);
     if (!conf_r) return config_failure(conf_r.error());
     if (conf_r->ipam_type.empty()) return Outcome::ok();
-    return cni::delegate(conf_r->ipam_type, ipam_env(args, "STATUS"), args.stdin_data);
+    return run_ipam(*conf_r, args, "STATUS");
 }
 
 cni::PluginFuncs bridge_plugin() {

@@ -1,35 +1,36 @@
 #include "net/nft/mac_spoof.h"
 
-#include <algorithm>
-
-#include "net/nft/json_match.h"
-#include "net/nft/owned_table.h"
+#include "net/nft/element_table.h"
 #include "net/nft/script.h"
 
 namespace berth::net::nft {
 
 namespace {
-constexpr const char* kChain = "prerouting";
 
 // Bridge family: the frames are seen as they enter the bridge, before any forwarding decision.
-OwnedTable table_for(std::string_view network) {
-    return OwnedTable{"bridge",
-                      mac_spoof_table(network),
-                      {{kChain, "type filter hook prerouting priority -300; policy accept;"}},
-                      {}};
+StaticTable table_for(std::string_view network) {
+    StaticTable t{"bridge", mac_spoof_table(network), {}, {}, {}};
+    t.sets = {{"checked", {"ifname"}, {}, false}, {"allowed", {"ifname", "ether_addr"}, {}, false}};
+    t.chains = {{"prerouting", "type filter hook prerouting priority -300; policy accept;"}};
+    t.rules = {{"prerouting", "iifname @checked iifname . ether saddr != @allowed drop"}};
+    return t;
 }
 
-struct Checked {
-    std::string ifname_quoted;
-    std::string mac;
-};
-
-Result<Checked> validate(const MacSpoofSpec& spec) {
-    Checked c;
-    c.ifname_quoted = BERTH_TRY_CTX(quote_ifname(spec.host_ifname), "macspoofchk");
-    c.mac = BERTH_TRY_CTX(normalize_mac(spec.mac), "macspoofchk");
-    return c;
+// Both elements; `known` is false when the MAC is not (only the veth is).
+Result<std::vector<Element>> elements_for(const MacSpoofSpec& spec, bool& known) {
+    const std::string ifname = BERTH_TRY_CTX(quote_ifname(spec.host_ifname), "macspoofchk");
+    known = !spec.mac.empty();
+    if (!known) return std::vector<Element>{{"checked", ifname, {}, true}};
+    const std::string mac = BERTH_TRY_CTX(normalize_mac(spec.mac), "macspoofchk");
+    return std::vector<Element>{{"checked", ifname, {}, true},
+                                {"allowed", ifname + " . " + mac, {}, true}};
 }
+
+Result<void> wrap(Result<void> r, const char* what) {
+    if (!r) return std::move(r).error().wrap(what);
+    return {};
+}
+
 }  // namespace
 
 std::string mac_spoof_table(std::string_view network) {
@@ -37,44 +38,38 @@ std::string mac_spoof_table(std::string_view network) {
 }
 
 Result<void> add_mac_spoof_check(const MacSpoofSpec& spec) {
-    Checked c = BERTH_TRY(validate(spec));
-    std::vector<RuleText> rules = {
-        {kChain, "iifname " + c.ifname_quoted + " ether saddr != " + c.mac + " drop"}};
-    auto r = replace_rules(table_for(spec.network), attachment_tag(spec.id), rules);
-    if (!r) return std::move(r).error().wrap("macspoofchk");
-    return {};
+    bool known = false;
+    auto elements = BERTH_TRY(elements_for(spec, known));
+    if (!known) return Error(EINVAL) << "macspoofchk: no MAC address";
+    Context* ctx = BERTH_TRY(thread_context());
+    return wrap(add_elements(*ctx, table_for(spec.network), attachment_tag(spec.id), elements),
+                "macspoofchk");
 }
 
 Result<void> check_mac_spoof_check(const MacSpoofSpec& spec) {
-    Checked c = BERTH_TRY(validate(spec));
-    const OwnedTable t = table_for(spec.network);
-    auto rules = rules_of(t, attachment_tag(spec.id));
-    if (!rules) return std::move(rules).error().wrap("macspoofchk");
-    const bool found = std::any_of(rules->begin(), rules->end(), [&](const RuleEntry& e) {
-        return json_has_string(e.expr, c.mac) && json_has_string(e.expr, spec.host_ifname) &&
-               json_has_key(e.expr, "drop");
-    });
-    if (!found)
-        return Error(ENOENT) << "macspoofchk: no rule for " << spec.host_ifname << " (" << c.mac
-                             << ") in table " << t.ref();
-    return {};
+    bool known = false;
+    auto elements = BERTH_TRY(elements_for(spec, known));
+    Context* ctx = BERTH_TRY(thread_context());
+    return wrap(check_elements(*ctx, table_for(spec.network), attachment_tag(spec.id), elements),
+                "macspoofchk");
 }
 
-Result<void> del_mac_spoof_check(std::string_view network, const AttachmentId& id) {
-    const std::string tag = attachment_tag(id);
-    auto r = delete_rules(table_for(network), [&](std::string_view t) { return t == tag; });
-    if (!r) return std::move(r).error().wrap("macspoofchk");
-    return {};
+Result<void> del_mac_spoof_check(const MacSpoofSpec& spec) {
+    bool known = false;
+    auto elements = elements_for(spec, known);
+    if (!elements) {  // a veth name we could not have added: only the tag can find ours
+        known = false;
+        elements = std::vector<Element>{};
+    }
+    Context* ctx = BERTH_TRY(thread_context());
+    return wrap(
+        delete_elements(*ctx, table_for(spec.network), attachment_tag(spec.id), *elements, known),
+        "macspoofchk");
 }
 
 Result<void> gc_mac_spoof_check(std::string_view network, const std::vector<AttachmentId>& valid) {
-    std::vector<std::string> keep;
-    for (const AttachmentId& id : valid) keep.push_back(attachment_tag(id));
-    auto r = delete_rules(table_for(network), [&](std::string_view t) {
-        return std::find(keep.begin(), keep.end(), t) == keep.end();
-    });
-    if (!r) return std::move(r).error().wrap("macspoofchk gc");
-    return {};
+    Context* ctx = BERTH_TRY(thread_context());
+    return wrap(gc_elements(*ctx, table_for(network), not_in(valid)), "macspoofchk gc");
 }
 
 }  // namespace berth::net::nft

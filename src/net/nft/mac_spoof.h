@@ -1,8 +1,11 @@
 // macspoofchk for the bridge plugin: frames entering the bridge from a container's host-side
 // veth are dropped unless their source MAC is the container's. Each network has its own table,
-// `bridge berth-macspoof-<network>`, with a filter prerouting chain; the rules of an attachment
-// carry its tag (attachment.h) as comment. One transaction per call, in the calling thread's
-// network namespace.
+// `bridge berth-macspoof-<network>` (element_table.h):
+//   set checked { type ifname }                  host veths under the check (tagged)
+//   set allowed { type ifname . ether_addr }     each one's MAC (tagged)
+//   chain prerouting (filter, -300), static:
+//     iifname @checked iifname . ether saddr != @allowed drop
+// ADD and DEL are one transaction each, in the calling thread's network namespace.
 #pragma once
 
 #include <string>
@@ -23,12 +26,13 @@ struct MacSpoofSpec {
     std::string mac;
 };
 
-// Idempotent: a second ADD replaces the attachment's rules.
+// Idempotent.
 Result<void> add_mac_spoof_check(const MacSpoofSpec& spec);
-// ENOENT when the attachment's rule is missing.
+// ENOENT when the attachment's elements are missing.
 Result<void> check_mac_spoof_check(const MacSpoofSpec& spec);
-// Absent table or rules: success.
-Result<void> del_mac_spoof_check(std::string_view network, const AttachmentId& id);
+// With spec.mac known: one transaction by key; otherwise (or when an element is missing) the
+// elements found tagged with the attachment. Absent table or elements: success.
+Result<void> del_mac_spoof_check(const MacSpoofSpec& spec);
 Result<void> gc_mac_spoof_check(std::string_view network, const std::vector<AttachmentId>& valid);
 
 // The table's name for `network` (family bridge).

@@ -1,7 +1,12 @@
 // ipMasq for the bridge plugin: source NAT (masquerade, fully-random ports) of packets leaving
-// a container's subnet. Each network has its own table, `inet berth-masq-<network>`, with one
-// nat postrouting chain; the rules of an attachment carry its tag (attachment.h) as comment.
-// Every call is one nftables transaction in the calling thread's network namespace.
+// a container's subnet. Each network has its own table, `inet berth-masq-<network>`
+// (element_table.h):
+//   set masq4 / masq6        container addresses, each tagged with its attachment
+//   set subnets4 / subnets6  the network's subnets (interval; added by every ADD, removed by GC)
+//   chain postrouting (nat, srcnat), static:
+//     ip saddr @masq4 ip daddr != @subnets4 ip daddr != 224.0.0.0/4 masquerade fully-random
+//     ip6 saddr @masq6 ip6 daddr != @subnets6 ip6 daddr != ff00::/8 masquerade fully-random
+// ADD and DEL are one transaction each, O(1) in the number of attachments, without listing.
 #pragma once
 
 #include <string>
@@ -15,21 +20,24 @@
 namespace berth::net::nft {
 
 // ipMasq of one attachment: packets from each of `addrs` (container addresses, with prefix) to
-// destinations outside that prefix (and not multicast) are masqueraded with `fully-random`
-// source ports (the cure for NAT source-port exhaustion).
+// destinations outside the network's subnets (and not multicast) are masqueraded with
+// `fully-random` source ports (the cure for NAT source-port exhaustion).
 struct MasqueradeSpec {
     std::string network;
     AttachmentId id;
     std::vector<IpNet> addrs;
 };
 
-// Idempotent: a second ADD replaces the attachment's rules (in the same transaction).
+// Idempotent.
 Result<void> add_masquerade(const MasqueradeSpec& spec);
-// ENOENT naming the table, chain or address whose rule is missing.
+// ENOENT naming the table, set, chain or address that is missing.
 Result<void> check_masquerade(const MasqueradeSpec& spec);
-// Absent table or rules: success.
-Result<void> del_masquerade(std::string_view network, const AttachmentId& id);
-// Removes the rules of every attachment of `network` not in `valid`.
+// Deletes the attachment's addresses: `addrs` when known (one transaction), else (or when one of
+// them is missing) those found tagged with the attachment. Absent table or elements: success.
+Result<void> del_masquerade(std::string_view network, const AttachmentId& id,
+                            const std::vector<IpNet>& addrs = {});
+// Removes the addresses of every attachment of `network` not in `valid`; the table when none
+// is left.
 Result<void> gc_masquerade(std::string_view network, const std::vector<AttachmentId>& valid);
 
 // The table's name for `network` (family inet).

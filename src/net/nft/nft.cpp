@@ -3,6 +3,7 @@
 #include <nftables/libnftables.h>
 
 #include <cerrno>
+#include <optional>
 
 namespace berth::net::nft {
 
@@ -30,8 +31,7 @@ int errno_of_message(std::string_view m) {
 }
 
 Result<std::string> Context::run(std::string_view commands, bool json) {
-    unsigned flags = NFT_CTX_OUTPUT_HANDLE | (json ? NFT_CTX_OUTPUT_JSON : 0);
-    nft_ctx_output_set_flags(ctx_.get(), flags);
+    nft_ctx_output_set_flags(ctx_.get(), json ? unsigned{NFT_CTX_OUTPUT_JSON} : 0u);
     const std::string buf(commands);  // libnftables wants a NUL-terminated buffer
     const int rc = nft_run_cmd_from_buffer(ctx_.get(), buf.c_str());
     // Each get_*_buffer call hands back what was written since the last call and resets it.
@@ -58,9 +58,16 @@ Result<Json> Context::list(std::string_view command) {
     return j;
 }
 
+Result<Context*> thread_context() {
+    // Created on first use in this thread, so bound to the namespace the thread is in then.
+    thread_local std::optional<Context> ctx;
+    if (!ctx) ctx.emplace(BERTH_TRY(Context::create()));
+    return &*ctx;
+}
+
 Result<void> apply(std::string_view script) {
-    Context ctx = BERTH_TRY(Context::create());
-    return ctx.apply(script);
+    Context* ctx = BERTH_TRY(thread_context());
+    return ctx->apply(script);
 }
 
 }  // namespace berth::net::nft

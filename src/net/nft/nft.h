@@ -25,7 +25,7 @@ class Context {
     // applies all of it or none of it. Errors: libnftables' message, errno guessed from it
     // (ENOENT, EEXIST, EBUSY, EPERM; EINVAL otherwise).
     Result<void> apply(std::string_view script);
-    // Runs a `list ...` command and returns its JSON output (with rule handles).
+    // Runs a `list ...` command and returns its JSON output.
     Result<Json> list(std::string_view command);
 
   private:
@@ -37,7 +37,12 @@ class Context {
     std::unique_ptr<nft_ctx, Free> ctx_;
 };
 
-// Context::create() + apply(): one transaction in the calling thread's network namespace.
+// The calling thread's context, created on its first call (so in the network namespace the thread
+// is in then) and kept until the thread exits: a plugin pays for nft_ctx_new() once. Threads that
+// change namespace after their first call must not use it.
+Result<Context*> thread_context();
+
+// thread_context() + apply(): one transaction in the calling thread's network namespace.
 Result<void> apply(std::string_view script);
 
 // The errno a libnftables error message stands for (see Context::apply).

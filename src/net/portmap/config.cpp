@@ -147,6 +147,7 @@ Result<PortmapConfig> parse_config(const Json& config) {
     if (auto rc = config.find("runtimeConfig"); rc != config.end() && rc->is_object()) {
         if (auto pms = rc->find("portMappings"); pms != rc->end() && !pms->is_null()) {
             if (!pms->is_array()) return Error(EINVAL) << "portMappings must be an array";
+            c.mappings_given = true;
             for (const Json& m : *pms) c.mappings.push_back(BERTH_TRY(parse_mapping(m)));
         }
     }

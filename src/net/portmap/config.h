@@ -37,6 +37,9 @@ struct PortmapConfig {
     std::optional<int> mark_masq_bit;
     std::string external_set_mark_chain;
     std::vector<PortMapping> mappings;
+    // runtimeConfig.portMappings was present (possibly empty): DEL then knows what ADD made
+    // without looking at the ruleset.
+    bool mappings_given = false;
     // The container's addresses (with their prefix) from prevResult: the first IPv4 and the
     // first IPv6, preferring addresses on an interface inside the container (a "sandbox").
     std::optional<IpNet> container_v4;

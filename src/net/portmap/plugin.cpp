@@ -8,7 +8,6 @@
 #include "base/file.h"
 #include "base/strings.h"
 #include "net/netlink/conntrack.h"
-#include "net/nft/json_match.h"
 #include "net/nft/nft.h"
 #include "net/portmap/localnet.h"
 #include "net/portmap/rules.h"
@@ -75,32 +74,48 @@ Outcome portmap_add(const CmdArgs& args) {
     if (!c->has_prev_result)
         return Outcome::fail(cni::kInvalidNetworkConfig,
                              Error(EINVAL) << "portmap must be called as a chained plugin");
-    const nft::OwnedTable table = portmap_table(c->network);
-    const std::string tag = nft::attachment_tag(attachment_of(args));
-    if (c->mappings.empty()) {
-        // A repeated ADD without mappings leaves none of the earlier ones behind.
-        auto r = nft::delete_rules(table, [&](std::string_view t) { return t == tag; });
-        if (!r) return Outcome::fail(cni::kInternal, r.error());
-        return Outcome::ok(c->prev_result.dump());
-    }
-    auto rules = portmap_rules(*c);
-    if (!rules) return config_failure(rules.error());
+    // No published port: nothing to do on the node (and nothing for DEL to find).
+    if (c->mappings.empty()) return Outcome::ok(c->prev_result.dump());
+    auto elements = portmap_elements(*c);
+    if (!elements) return config_failure(elements.error());
     if (c->snat && maps_v4(*c)) {
         if (auto r = enable_route_localnet(c->container_v4->addr(), c->host_interfaces); !r)
             return Outcome::fail(cni::kInternal, r.error());
     }
-    if (auto r = nft::replace_rules(table, tag, *rules); !r)
+    auto ctx = nft::thread_context();
+    if (!ctx) return Outcome::fail(cni::kInternal, ctx.error());
+    auto r = nft::add_elements(**ctx, portmap_table(c->network),
+                               nft::attachment_tag(attachment_of(args)), *elements);
+    if (!r) {
+        if (r.error().errno_value() == EEXIST)
+            return Outcome::fail(cni::kInternal, Error(EEXIST)
+                                                     << "portmap: a host port of this container is "
+                                                        "already published to another address: "
+                                                     << r.error().message());
         return Outcome::fail(cni::kInternal, r.error());
-    if (auto r = clear_udp_conntrack(*c); !r) return Outcome::fail(cni::kInternal, r.error());
+    }
+    if (auto ct = clear_udp_conntrack(*c); !ct) return Outcome::fail(cni::kInternal, ct.error());
     return Outcome::ok(c->prev_result.dump());
 }
 
 Outcome portmap_del(const CmdArgs& args) {
     auto c = parse_config(args.config);
     if (!c) return config_failure(c.error());
-    const std::string tag = nft::attachment_tag(attachment_of(args));
-    auto r =
-        nft::delete_rules(portmap_table(c->network), [&](std::string_view t) { return t == tag; });
+    // runtimeConfig says there were no mappings: ADD made nothing.
+    if (c->mappings_given && c->mappings.empty()) return Outcome::ok();
+    // The keys are known from runtimeConfig and prevResult; without them (a runtime that lost
+    // them) the attachment's elements are found by their tag.
+    std::vector<nft::Element> elements;
+    bool known = c->mappings_given && (c->container_v4 || c->container_v6);
+    if (known) {
+        auto e = portmap_elements(*c);
+        known = static_cast<bool>(e);
+        if (e) elements = std::move(e).value();
+    }
+    auto ctx = nft::thread_context();
+    if (!ctx) return Outcome::fail(cni::kInternal, ctx.error());
+    auto r = nft::delete_elements(**ctx, portmap_table(c->network),
+                                  nft::attachment_tag(attachment_of(args)), elements, known);
     if (!r) return Outcome::fail(cni::kInternal, r.error());
     if (auto ct = clear_udp_conntrack(*c); !ct) return Outcome::fail(cni::kInternal, ct.error());
     return Outcome::ok();
@@ -112,47 +127,23 @@ Outcome portmap_check(const CmdArgs& args) {
     if (!c->has_prev_result)
         return Outcome::fail(cni::kInvalidNetworkConfig,
                              Error(EINVAL) << "portmap must be called as a chained plugin");
-    auto expected = portmap_rules(*c);
+    auto expected = portmap_elements(*c);
     if (!expected) return config_failure(expected.error());
     if (expected->empty()) return Outcome::ok();
-    const nft::OwnedTable table = portmap_table(c->network);
-    auto found = nft::rules_of(table, nft::attachment_tag(attachment_of(args)));
-    if (!found) return Outcome::fail(cni::kInternal, found.error());
-    if (found->size() != expected->size())
-        return Outcome::fail(cni::kInternal, Error(ENOENT)
-                                                 << "portmap: expected " << expected->size()
-                                                 << " rules in " << table.ref() << ", found "
-                                                 << found->size());
-    for (const PortMapping& m : c->mappings) {
-        for (const std::optional<IpNet>& container : {c->container_v4, c->container_v6}) {
-            if (!container || (m.host_ip && m.host_ip->family() != container->family())) continue;
-            const std::string addr = container->addr().str();
-            const bool ok = std::any_of(found->begin(), found->end(), [&](const auto& e) {
-                return e.chain == "hostports" && nft::json_has_number(e.expr, m.host_port) &&
-                       nft::json_has_number(e.expr, m.container_port) &&
-                       nft::json_has_string(e.expr, addr) &&
-                       nft::json_has_string(e.expr, protocol_name(m.protocol));
-            });
-            if (!ok)
-                return Outcome::fail(cni::kInternal, Error(ENOENT)
-                                                         << "portmap: no rule for "
-                                                         << protocol_name(m.protocol) << " port "
-                                                         << m.host_port << " to " << addr << ":"
-                                                         << m.container_port);
-        }
-    }
+    auto ctx = nft::thread_context();
+    if (!ctx) return Outcome::fail(cni::kInternal, ctx.error());
+    auto r = nft::check_elements(**ctx, portmap_table(c->network),
+                                 nft::attachment_tag(attachment_of(args)), *expected);
+    if (!r) return Outcome::fail(cni::kInternal, r.error().wrap("portmap"));
     return Outcome::ok();
 }
 
 Outcome portmap_gc(const CmdArgs& args) {
     auto c = parse_config(args.config);
     if (!c) return config_failure(c.error());
-    std::vector<std::string> keep;
-    for (const nft::AttachmentId& id : c->valid_attachments)
-        keep.push_back(nft::attachment_tag(id));
-    auto r = nft::delete_rules(portmap_table(c->network), [&](std::string_view t) {
-        return std::find(keep.begin(), keep.end(), t) == keep.end();
-    });
+    auto ctx = nft::thread_context();
+    if (!ctx) return Outcome::fail(cni::kInternal, ctx.error());
+    auto r = nft::gc_elements(**ctx, portmap_table(c->network), nft::not_in(c->valid_attachments));
     if (!r) return Outcome::fail(cni::kInternal, r.error());
     return Outcome::ok();
 }
@@ -160,7 +151,7 @@ Outcome portmap_gc(const CmdArgs& args) {
 Outcome portmap_status(const CmdArgs& args) {
     auto c = parse_config(args.config);
     if (!c) return config_failure(c.error());
-    if (auto ctx = nft::Context::create(); !ctx)
+    if (auto ctx = nft::thread_context(); !ctx)
         return Outcome::fail(cni::kPluginNotAvailable, ctx.error());
     return Outcome::ok();
 }

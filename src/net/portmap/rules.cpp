@@ -7,62 +7,84 @@
 namespace berth::net::portmap {
 
 namespace {
-constexpr const char* kHostports = "hostports";
-constexpr const char* kPostrouting = "postrouting";
 
-std::string dnat_rule(const PortMapping& m, const IpNet& container, bool snat) {
-    const bool v4 = container.addr().is_v4();
-    const std::string proto = v4 ? "ip" : "ip6";
-    std::string r = std::string("meta nfproto ") + (v4 ? "ipv4" : "ipv6");
-    if (m.host_ip && !m.host_ip->is_unspecified()) r += " " + proto + " daddr " + m.host_ip->str();
-    // Without SNAT a connection from 127.0.0.1 cannot work: its source is not routable.
-    if (v4 && !snat) r += " ip daddr != 127.0.0.0/8";
-    r += std::string(" ") + protocol_name(m.protocol) + " dport " + std::to_string(m.host_port);
-    const std::string to = v4 ? container.addr().str() : "[" + container.addr().str() + "]";
-    r += " dnat " + proto + " to " + to + ":" + std::to_string(m.container_port);
-    return r;
+std::string addr_port(const IpAddr& a, uint16_t port) {
+    return a.str() + " . " + std::to_string(port);
 }
 
-std::string masquerade_rule(const IpNet& container) {
-    if (container.addr().is_v4())
-        return "ip daddr " + container.addr().str() + " ip saddr { 127.0.0.0/8, " +
-               container.masked().str() + " } ct status dnat masquerade";
-    // IPv6 has no route_localnet: ::1 cannot be forwarded, so only the subnet needs it.
-    return "ip6 daddr " + container.addr().str() + " ip6 saddr " + container.masked().str() +
-           " ct status dnat masquerade";
-}
 }  // namespace
 
-nft::OwnedTable portmap_table(std::string_view network) {
-    const std::string jump = std::string("fib daddr type local jump ") + kHostports;
-    return nft::OwnedTable{
-        "inet",
-        nft::table_name("berth-pm-", network),
-        {
-            {"prerouting", "type nat hook prerouting priority dstnat; policy accept;"},
-            {"output", "type nat hook output priority -100; policy accept;"},
-            {kHostports, ""},
-            {kPostrouting, "type nat hook postrouting priority srcnat; policy accept;"},
-        },
-        {{"prerouting", jump}, {"output", jump}}};
+nft::StaticTable portmap_table(std::string_view network) {
+    nft::StaticTable t{"inet", nft::table_name("berth-pm-", network), {}, {}, {}};
+    const std::vector<std::string> value4 = {"ipv4_addr", "inet_service"};
+    const std::vector<std::string> value6 = {"ipv6_addr", "inet_service"};
+    t.sets = {
+        {"hp4_any", {"inet_proto", "inet_service"}, value4, false},
+        {"hp4_ip", {"ipv4_addr", "inet_proto", "inet_service"}, value4, false},
+        {"hp6_any", {"inet_proto", "inet_service"}, value6, false},
+        {"hp6_ip", {"ipv6_addr", "inet_proto", "inet_service"}, value6, false},
+        {"own4",
+         {"ipv4_addr", "inet_proto", "inet_service", "ipv4_addr", "inet_service"},
+         {},
+         false},
+        {"own6",
+         {"ipv6_addr", "inet_proto", "inet_service", "ipv6_addr", "inet_service"},
+         {},
+         false},
+        {"subnets4", {"ipv4_addr"}, {}, true},
+        {"subnets6", {"ipv6_addr"}, {}, true},
+    };
+    t.chains = {
+        {"prerouting", "type nat hook prerouting priority dstnat; policy accept;"},
+        {"output", "type nat hook output priority -100; policy accept;"},
+        {"hostports", ""},
+        {"postrouting", "type nat hook postrouting priority srcnat; policy accept;"},
+    };
+    const std::string jump = "fib daddr type local jump hostports";
+    t.rules = {
+        {"prerouting", jump},
+        {"output", jump},
+        {"hostports", "dnat ip to ip daddr . meta l4proto . th dport map @hp4_ip"},
+        {"hostports", "dnat ip to meta l4proto . th dport map @hp4_any"},
+        {"hostports", "dnat ip6 to ip6 daddr . meta l4proto . th dport map @hp6_ip"},
+        {"hostports", "dnat ip6 to meta l4proto . th dport map @hp6_any"},
+        {"postrouting", "ct status dnat ip daddr @subnets4 ip saddr 127.0.0.0/8 masquerade"},
+        {"postrouting", "ct status dnat ip daddr @subnets4 ip saddr @subnets4 masquerade"},
+        // IPv6 has no route_localnet: ::1 cannot be forwarded, so only the subnet needs it.
+        {"postrouting", "ct status dnat ip6 daddr @subnets6 ip6 saddr @subnets6 masquerade"},
+    };
+    return t;
 }
 
-Result<std::vector<nft::RuleText>> portmap_rules(const PortmapConfig& c) {
-    std::vector<nft::RuleText> out;
-    if (c.mappings.empty()) return out;
+Result<std::vector<nft::Element>> portmap_elements(const PortmapConfig& c) {
+    std::vector<nft::Element> maps, owners, subnets;
+    if (c.mappings.empty()) return maps;
     if (!c.container_v4 && !c.container_v6)
         return Error(EINVAL) << "prevResult has no container IP address to map ports to";
     for (const std::optional<IpNet>& container : {c.container_v4, c.container_v6}) {
         if (!container) continue;
+        const bool v4 = container->addr().is_v4();
+        const IpAddr any = v4 ? IpAddr() : *IpAddr::parse("::");
         bool used = false;
         for (const PortMapping& m : c.mappings) {
             if (m.host_ip && m.host_ip->family() != container->family()) continue;
-            out.push_back({kHostports, dnat_rule(m, *container, c.snat)});
+            const bool any_addr = !m.host_ip || m.host_ip->is_unspecified();
+            const std::string proto_port =
+                std::string(protocol_name(m.protocol)) + " . " + std::to_string(m.host_port);
+            const std::string to = addr_port(container->addr(), m.container_port);
+            const std::string host = any_addr ? any.str() : m.host_ip->str();
+            maps.push_back({std::string(v4 ? "hp4" : "hp6") + (any_addr ? "_any" : "_ip"),
+                            any_addr ? proto_port : host + " . " + proto_port, to, true});
+            owners.push_back(
+                {v4 ? "own4" : "own6", host + " . " + proto_port + " . " + to, {}, true});
             used = true;
         }
-        if (used && c.snat) out.push_back({kPostrouting, masquerade_rule(*container)});
+        if (used && c.snat)
+            subnets.push_back({v4 ? "subnets4" : "subnets6", container->masked().str(), {}, false});
     }
-    return out;
+    maps.insert(maps.end(), owners.begin(), owners.end());
+    maps.insert(maps.end(), subnets.begin(), subnets.end());
+    return maps;
 }
 
 }  // namespace berth::net::portmap
