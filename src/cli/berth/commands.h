@@ -1,0 +1,33 @@
+// The command table: each add_* defines one command under `parent` with the given name, so
+// the same command serves as `berth image ls` and `berth images`.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/berth/context.h"
+
+namespace berth::cli {
+
+CLI::App* add_image_ls(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_inspect(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_pull(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_push(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_load(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_save(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_import(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_import_rootfs(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_export(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_rm(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_tag(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_image_prune(CLI::App& parent, Context& ctx, const std::string& name);
+
+// `berth image ...` and podman's top-level aliases (images, pull, push, load, save, rmi, tag).
+void add_image_commands(CLI::App& app, Context& ctx);
+
+// Unpacks an image's layers into snapshots after a pull, load or import (as podman and ctr do),
+// unless its platform is not this machine's.
+Result<void> unpack_for_host(image::ImageStore& store, const std::string& ref);
+
+}  // namespace berth::cli
