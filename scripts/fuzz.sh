@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]" >&2; exit 2; }
 shift $(($# > 0 ? 1 : 0))
-all=(spec process resources cli_args mount_options)
+all=(spec process resources cli_args mount_options image_manifest layer_unpack)
 (($# > 0)) || set -- "${all[@]}"
 targets=()
 for t in "$@"; do

@@ -5,10 +5,12 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "setup.sh: run as root (apt-get install)" >&2; exit 1; }
 
 build_pkgs=(cmake ninja-build g++ pkg-config libseccomp-dev nlohmann-json3-dev libc6-dev
-            busybox-static libmnl-dev libnftables-dev)
+            busybox-static libmnl-dev libnftables-dev libssl-dev libsqlite3-dev
+            libarchive-dev libcurl4-openssl-dev libcli11-dev)
 test_pkgs=(libgtest-dev libgmock-dev python3 python3-pytest python3-pytest-xdist runc crun
            containerd podman iproute2 clang libclang-rt-14-dev clang-format procps util-linux
-           tini linux-libc-dev time containernetworking-plugins uidmap)
+           tini linux-libc-dev time containernetworking-plugins uidmap
+           docker-registry umoci skopeo conmon)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--tests" ] && want+=("${test_pkgs[@]}")

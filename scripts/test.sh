@@ -2,8 +2,9 @@
 # Installs what the tests need, builds berth (warnings as errors), and runs every test:
 # unit tests (also under ASan+UBSan), the OCI conformance suite against berth-runtime and,
 # to prove the suite itself right, against Debian's runc; containerd and podman driving
-# berth-runtime; berth-init as PID 1; berth's CNI plugins beside the reference ones; short fuzz
-# runs of every parser of outside input.
+# berth-runtime; berth-init as PID 1; berth's CNI plugins beside the reference ones; images
+# (archives, a registry on loopback, unpacking against umoci); the task monitor; short fuzz runs
+# of every parser of outside input.
 # Usage: scripts/test.sh            (as root; exits non-zero if anything failed)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +41,11 @@ step "escape regression tests: weakened builds fail, the real one passes" script
     -n 2 --junitxml="$results/cni.xml"
 [ -d tests/initsuite ] && step "berth-init as PID 1" $py -m pytest -q tests/initsuite \
     --junitxml="$results/initsuite.xml"
-step "fuzz the parsers of outside input (5 targets, 30 s each)" scripts/fuzz.sh
+[ -d tests/images ] && step "images: archives, registry, unpacking, the berth image commands" $py -m \
+    pytest -q tests/images -n 2 --junitxml="$results/images.xml"
+[ -d tests/engine ] && step "engine: the task monitor" $py -m pytest -q tests/engine \
+    --junitxml="$results/engine.xml"
+step "fuzz the parsers of outside input (7 targets, 30 s each)" scripts/fuzz.sh
 
 printf '\n'
 $py scripts/junit_summary.py "$results"/*.xml || status=1
