@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include <atomic>
 #include <set>
+#include <system_error>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/file.h"
@@ -226,6 +229,9 @@ ContentStore& ImageStore::content() {
 SnapshotStore& ImageStore::snapshots() {
     return impl_->snapshots;
 }
+db::Db& ImageStore::db() {
+    return impl_->db;
+}
 
 Result<void> ImageStore::check_complete(const Descriptor& target) const {
     return impl_->check_complete(target, 0);
@@ -341,7 +347,10 @@ Result<std::vector<std::string>> ImageStore::unpack(const ResolvedImage& image,
     if (layers.size() != image.chain_ids.size() || layers.size() != image.config.diff_ids.size())
         return Error(EINVAL) << "image " << image.id().str()
                              << ": layers, diff IDs and chain IDs differ in number";
-    for (size_t i = 0; i < layers.size(); ++i) {
+    // Each layer unpacks into its own directory, independent of the others (the chain ID that
+    // names it is known from the config), so they unpack side by side: decompression and
+    // hashing are CPU-bound.
+    auto unpack_one = [&](size_t i) -> Result<std::string> {
         const Descriptor& layer = layers[i];
         const Digest& want = image.config.diff_ids[i];
         Compression compression =
@@ -359,7 +368,28 @@ Result<std::vector<std::string>> ImageStore::unpack(const ResolvedImage& image,
                                      << ", the config's diff ID is " << want.str();
             return {};
         };
-        dirs.push_back(BERTH_TRY(impl_->snapshots.ensure(image.chain_ids[i], fill)));
+        return impl_->snapshots.ensure(image.chain_ids[i], fill);
+    };
+    std::vector<std::optional<Result<std::string>>> results(layers.size());
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < layers.size();) results[i].emplace(unpack_one(i));
+    };
+    size_t threads =
+        std::min<size_t>(layers.size(), std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) {
+        try {
+            pool.emplace_back(worker);
+        } catch (const std::system_error&) {
+            break;  // fewer threads; this one still does the rest
+        }
+    }
+    worker();
+    for (auto& t : pool) t.join();
+    for (auto& r : results) {
+        if (!*r) return std::move(*r).error();
+        dirs.push_back(std::move(**r));
     }
     return dirs;
 }
