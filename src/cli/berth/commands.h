@@ -26,6 +26,10 @@ CLI::App* add_image_prune(CLI::App& parent, Context& ctx, const std::string& nam
 // `berth image ...` and podman's top-level aliases (images, pull, push, load, save, rmi, tag).
 void add_image_commands(CLI::App& app, Context& ctx);
 
+// Containers: run, create, start, stop, kill, rm, ps, logs, wait, inspect (top level and
+// under `berth container`), and `berth system gc`.
+void add_container_commands(CLI::App& app, Context& ctx);
+
 // Unpacks an image's layers into snapshots after a pull, load or import (as podman and ctr do),
 // unless its platform is not this machine's.
 Result<void> unpack_for_host(image::ImageStore& store, const std::string& ref);

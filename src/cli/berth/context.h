@@ -19,6 +19,7 @@ struct GlobalOptions {
     std::string root = "/var/lib/berth";  // images and metadata
     std::string runroot = "/run/berth";   // runtime state
     std::string log_level = "warn";
+    std::string ns = "default";  // -n/--namespace: containers are per namespace (containerd's)
 };
 
 // A command's result is its exit status; an Error is printed once as "Error: ..." and exits

@@ -3,9 +3,20 @@
 #include <memory>
 
 #include "cli/berth/commands.h"
+#include "engine/container_store.h"
 
 namespace berth::cli {
 namespace {
+
+// The layer snapshots containers use: gc must keep them even when no image name reaches them.
+Result<std::vector<image::Digest>> container_snapshots(image::ImageStore& store) {
+    auto containers = BERTH_TRY(engine::ContainerStore::open(store.db()));
+    std::vector<image::Digest> keep;
+    for (const auto& c : BERTH_TRY(containers.list_all()))
+        for (const auto& id : c.chain_ids) keep.push_back(BERTH_TRY(image::Digest::parse(id)));
+    return keep;
+}
+
 
 struct RmOptions {
     bool force = false, all = false, ignore = false;
@@ -69,7 +80,7 @@ Result<int> run_rm(Context& ctx, const RmOptions& o) {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     // What no name reaches any more goes now (podman frees storage on rmi).
-    BERTH_TRY_CTX(store.gc(), "removing unreferenced blobs");
+    BERTH_TRY_CTX(store.gc(BERTH_TRY(container_snapshots(store))), "removing unreferenced blobs");
     for (const auto& id : ids) out += "Deleted: " + id + "\n";
     BERTH_TRY(print_out(out));
     return 0;
@@ -98,7 +109,7 @@ struct PruneOptions {
 Result<int> run_prune(Context& ctx, const PruneOptions& o) {
     auto store = BERTH_TRY(ctx.open_images());
     std::string out;
-    if (o.all) {  // every image (no container uses any yet)
+    if (o.all) {  // every name; the layers of containers stay (gc keeps them)
         image::Platform host = image::host_platform();
         std::vector<std::string> ids;
         for (const auto& rec : BERTH_TRY(store.list())) {
@@ -110,7 +121,7 @@ Result<int> run_prune(Context& ctx, const PruneOptions& o) {
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
         for (const auto& id : ids) out += id + "\n";
     }
-    auto gc = BERTH_TRY_CTX(store.gc(), "pruning");
+    auto gc = BERTH_TRY_CTX(store.gc(BERTH_TRY(container_snapshots(store))), "pruning");
     out += "Removed " + std::to_string(gc.blobs_removed) + " blobs and " +
            std::to_string(gc.snapshots_removed) + " snapshots\n";
     out += "Total reclaimed space: " + human_size(static_cast<double>(gc.bytes_freed)) + "\n";

@@ -37,6 +37,9 @@ Result<void> check_globals(const GlobalOptions& g) {
     }
     if (g.root.empty()) return Error(EINVAL) << "--root must not be empty";
     if (g.runroot.empty()) return Error(EINVAL) << "--runroot must not be empty";
+    if (g.ns.empty() || g.ns.find_first_of("/.") == 0 || g.ns.find('/') != std::string::npos) {
+        return Error(EINVAL) << "invalid namespace `" << g.ns << "`";
+    }
     return log::configure("", log::Format::Text, g.log_level == "debug" || g.log_level == "trace");
 }
 
@@ -44,7 +47,8 @@ Result<void> check_globals(const GlobalOptions& g) {
 std::string first_command_word(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
-        if (a == "--root" || a == "--runroot" || a == "--log-level") {
+        if (a == "--root" || a == "--runroot" || a == "--log-level" || a == "-n" ||
+            a == "--namespace") {
             ++i;
             continue;
         }
@@ -68,7 +72,10 @@ int berth_main(int argc, char** argv) {
     app.add_option("--log-level", ctx.global.log_level,
                    "log messages at and above: debug, info, warn, error")
         ->capture_default_str();
+    app.add_option("-n,--namespace", ctx.global.ns, "namespace of the containers")
+        ->capture_default_str();
     add_image_commands(app, ctx);
+    add_container_commands(app, ctx);
     app.require_subcommand(1);
 
     try {
