@@ -12,7 +12,7 @@ import pytest
 
 from cli_fixtures import (BUSYBOX_NAME, Berth, berth, busybox_tar, needs_skopeo,  # noqa: F401
                           podman)
-from registry_fixtures import needs_registry, registry_factory  # noqa: F401
+from registry_fixtures import multilayer_layout, needs_registry, registry_factory  # noqa: F401
 
 
 def tar_members(path):
@@ -207,6 +207,49 @@ def test_push_then_pull(berth, berth_bin, busybox_tar, tmp_root, registry_factor
                                      f"docker://{dest}"], check=True, capture_output=True,
                                     text=True).stdout)
     assert raw["config"]["digest"] == "sha256:" + want["Id"]
+
+
+# What the multi-layer test image (scripts/make-test-images.sh "layers") must look like from
+# inside a container: whiteouts, an opaque directory, re-added files, hard links, modes.
+IN_CONTAINER_CHECK = """
+cat /etc/removeme; ls /gone; ls /opq; cat /etc/hostname
+stat -c '%h %a' /usr/share/hl/one; stat -c '%a' /usr/bin/suid /etc/secret
+readlink /etc/abs-link; cat /implicit/deep/file
+"""
+IN_CONTAINER_WANT = """back in layer 3
+new
+newer
+layer2
+3 644
+4750
+600
+/etc/hostname
+parents not in the tar
+"""
+
+
+@needs_registry
+@pytest.mark.parametrize("kind", ["http", "tls", "auth"])
+def test_pull_push_pull_run_multilayer(berth, berth_bin, tmp_root, registry_factory,  # noqa: F811
+                                       kind):
+    layout = multilayer_layout(tmp_root / "src")
+    if layout is None:
+        pytest.skip("scripts/make-test-images.sh or zstd missing")
+    reg = registry_factory(kind)
+    reg.load(f"oci:{layout.path}:{layout.tag}", "test/layers:1")
+    flags = {"http": ["--tls-verify=false"], "tls": ["--cert-dir", reg.cert_dir],
+             "auth": ["--tls-verify=false", "--authfile", reg.auth_file]}[kind]
+    src, dest = f"{reg.host}/test/layers:1", f"{reg.host}/test/copy:2"
+    berth.run("pull", *flags, src)
+    berth.run("push", *flags, src, dest)
+    fresh = Berth(berth_bin, tmp_root, name="fresh")
+    image_id = fresh.run("pull", *flags, dest).stdout.strip()
+    assert image_id == berth.inspect(src)["Id"]
+    out = fresh.run("run", "--rm", "--network", "none", dest, "sh", "-c", IN_CONTAINER_CHECK)
+    assert out.stdout == IN_CONTAINER_WANT
+    # --rm left no container behind; the image stays.
+    assert fresh.run("ps", "-a", "-q").stdout.strip() == ""
+    assert fresh.names() == [dest]
 
 
 def test_aliases_and_stdin(berth, busybox_tar, tmp_root):
