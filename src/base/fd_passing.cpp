@@ -8,7 +8,7 @@
 namespace berth {
 
 Result<size_t> send_with_fd(BorrowedFd sock, const struct iovec* iov, size_t iovlen, int pass_fd) {
-    struct msghdr mh{};
+    struct msghdr mh {};
     mh.msg_iov = const_cast<struct iovec*>(iov);
     mh.msg_iovlen = iovlen;
     alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
@@ -29,7 +29,7 @@ Result<size_t> send_with_fd(BorrowedFd sock, const struct iovec* iov, size_t iov
 }
 
 Result<size_t> receive_with_fd(BorrowedFd sock, struct iovec* iov, size_t iovlen, UniqueFd* fd) {
-    struct msghdr mh{};
+    struct msghdr mh {};
     mh.msg_iov = iov;
     mh.msg_iovlen = iovlen;
     alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];

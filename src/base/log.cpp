@@ -22,10 +22,14 @@ Sink sink;
 
 const char* level_name(Level l) {
     switch (l) {
-        case Level::Debug: return "debug";
-        case Level::Info: return "info";
-        case Level::Warn: return "warning";
-        case Level::Error: return "error";
+        case Level::Debug:
+            return "debug";
+        case Level::Info:
+            return "info";
+        case Level::Warn:
+            return "warning";
+        case Level::Error:
+            return "error";
     }
     return "info";
 }
@@ -60,7 +64,11 @@ void write(Level level, std::string_view msg) {
     (void)write_all(sink.fd, line);
 }
 
-bool to_file() { return sink.fd != STDERR_FILENO; }
-int fd() { return sink.fd; }
+bool to_file() {
+    return sink.fd != STDERR_FILENO;
+}
+int fd() {
+    return sink.fd;
+}
 
 }  // namespace berth::log

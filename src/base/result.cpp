@@ -21,7 +21,9 @@ Error& Error::wrap(std::string_view context) & {
     return *this;
 }
 
-Error&& Error::wrap(std::string_view context) && { return std::move(wrap(context)); }
+Error&& Error::wrap(std::string_view context) && {
+    return std::move(wrap(context));
+}
 
 Error& Error::operator<<(const Error& inner) & {
     msg_ += inner.what();

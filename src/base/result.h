@@ -14,7 +14,7 @@
 namespace berth {
 
 class [[nodiscard]] Error {
-public:
+  public:
     Error() = default;
     explicit Error(int errno_value) : errno_(errno_value) {}
     // An errno captured from a failed call: what() then ends with its strerror text.
@@ -34,24 +34,55 @@ public:
     Error&& wrap(std::string_view context) &&;
     Error& wrap(std::string_view context) &;
 
-    Error& operator<<(std::string_view s) & { msg_.append(s); return *this; }
-    Error&& operator<<(std::string_view s) && { msg_.append(s); return std::move(*this); }
-    Error& operator<<(const char* s) & { msg_.append(s); return *this; }
-    Error&& operator<<(const char* s) && { msg_.append(s); return std::move(*this); }
-    Error& operator<<(const std::string& s) & { msg_.append(s); return *this; }
-    Error&& operator<<(const std::string& s) && { msg_.append(s); return std::move(*this); }
-    Error& operator<<(char c) & { msg_.push_back(c); return *this; }
-    Error&& operator<<(char c) && { msg_.push_back(c); return std::move(*this); }
+    Error& operator<<(std::string_view s) & {
+        msg_.append(s);
+        return *this;
+    }
+    Error&& operator<<(std::string_view s) && {
+        msg_.append(s);
+        return std::move(*this);
+    }
+    Error& operator<<(const char* s) & {
+        msg_.append(s);
+        return *this;
+    }
+    Error&& operator<<(const char* s) && {
+        msg_.append(s);
+        return std::move(*this);
+    }
+    Error& operator<<(const std::string& s) & {
+        msg_.append(s);
+        return *this;
+    }
+    Error&& operator<<(const std::string& s) && {
+        msg_.append(s);
+        return std::move(*this);
+    }
+    Error& operator<<(char c) & {
+        msg_.push_back(c);
+        return *this;
+    }
+    Error&& operator<<(char c) && {
+        msg_.push_back(c);
+        return std::move(*this);
+    }
     template <typename N>
-        requires std::is_arithmetic_v<N>
-    Error& operator<<(N n) & { append_number(n); return *this; }
+    requires std::is_arithmetic_v<N> Error& operator<<(N n) & {
+        append_number(n);
+        return *this;
+    }
     template <typename N>
-        requires std::is_arithmetic_v<N>
-    Error&& operator<<(N n) && { append_number(n); return std::move(*this); }
+    requires std::is_arithmetic_v<N> Error && operator<<(N n) && {
+        append_number(n);
+        return std::move(*this);
+    }
     Error& operator<<(const Error& inner) &;
-    Error&& operator<<(const Error& inner) && { *this << inner; return std::move(*this); }
+    Error&& operator<<(const Error& inner) && {
+        *this << inner;
+        return std::move(*this);
+    }
 
-private:
+  private:
     template <typename N>
     void append_number(N n) {
         char buf[32];
@@ -64,17 +95,19 @@ private:
 };
 
 // Captures errno at the point of construction.
-inline Error ErrnoError() { return Error::from_errno(errno); }
+inline Error ErrnoError() {
+    return Error::from_errno(errno);
+}
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
     Result(Error err) : v_(std::in_place_index<1>, std::move(err)) {}
     template <typename U>
-        requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Error> &&
-                 !std::is_same_v<std::decay_t<U>, Result>)
-    Result(U&& u) : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}
+    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Error> &&
+             !std::is_same_v<std::decay_t<U>, Result>) Result(U&& u)
+        : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}
 
     bool ok() const { return v_.index() == 0; }
     explicit operator bool() const { return ok(); }
@@ -89,13 +122,13 @@ public:
     const Error& error() const& { return std::get<1>(v_); }
     Error&& error() && { return std::get<1>(std::move(v_)); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error err) : err_(std::move(err)), ok_(false) {}
     bool ok() const { return ok_; }
@@ -105,17 +138,17 @@ public:
     const Error& error() const& { return err_; }
     Error&& error() && { return std::move(err_); }
 
-private:
+  private:
     Error err_;
     bool ok_ = true;
 };
 
 // Unwraps a Result or returns its error from the enclosing function.
-#define BERTH_TRY(expr)                                   \
-    ({                                                    \
-        auto&& berth_try_r_ = (expr);                     \
+#define BERTH_TRY(expr)                                                 \
+    ({                                                                  \
+        auto&& berth_try_r_ = (expr);                                   \
         if (!berth_try_r_.ok()) return std::move(berth_try_r_).error(); \
-        std::move(berth_try_r_).value();                  \
+        std::move(berth_try_r_).value();                                \
     })
 
 // Same, adding context in front of the error message.

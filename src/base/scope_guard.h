@@ -8,17 +8,18 @@ namespace berth {
 
 template <typename F>
 class ScopeGuard {
-public:
+  public:
     explicit ScopeGuard(F f) : f_(std::move(f)) {}
     ScopeGuard(const ScopeGuard&) = delete;
     ScopeGuard& operator=(const ScopeGuard&) = delete;
-    ScopeGuard(ScopeGuard&& o) noexcept : f_(std::move(o.f_)), active_(std::exchange(o.active_, false)) {}
+    ScopeGuard(ScopeGuard&& o) noexcept
+        : f_(std::move(o.f_)), active_(std::exchange(o.active_, false)) {}
     ~ScopeGuard() {
         if (active_) f_();
     }
     void dismiss() { active_ = false; }
 
-private:
+  private:
     F f_;
     bool active_ = true;
 };

@@ -11,7 +11,9 @@
 
 namespace berth::sys {
 
-inline long clone3(struct clone_args* args) { return ::syscall(SYS_clone3, args, sizeof(*args)); }
+inline long clone3(struct clone_args* args) {
+    return ::syscall(SYS_clone3, args, sizeof(*args));
+}
 inline int pidfd_open(pid_t pid, unsigned flags = 0) {
     return static_cast<int>(::syscall(SYS_pidfd_open, pid, flags));
 }

@@ -11,7 +11,7 @@
 namespace berth {
 
 class UniqueFd {
-public:
+  public:
     UniqueFd() = default;
     explicit UniqueFd(int fd) : fd_(fd) {}
     UniqueFd(const UniqueFd&) = delete;
@@ -32,18 +32,18 @@ public:
         fd_ = fd;
     }
 
-private:
+  private:
     int fd_ = -1;
 };
 
 // A descriptor somebody else owns; what a parameter takes when it does not keep the fd.
 class BorrowedFd {
-public:
+  public:
     BorrowedFd(int fd) : fd_(fd) {}  // NOLINT: implicit by design, like string_view
     BorrowedFd(const UniqueFd& fd) : fd_(fd.get()) {}  // NOLINT
     int get() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 

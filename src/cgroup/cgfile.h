@@ -19,13 +19,13 @@
 namespace berth::cgroup {
 
 class Writer {
-public:
+  public:
     explicit Writer(WriteHook hook = {}) : hook_(std::move(hook)) {}
     // One write(2) of value to dir/file.
     Result<void> write(const std::string& dir, std::string_view file, std::string_view value,
                        std::string_view field) const;
 
-private:
+  private:
     WriteHook hook_;
 };
 

@@ -102,7 +102,8 @@ Result<void> join_self(SelfJoin& join) {
         do {
             n = ::write(join.tasks[i].get(), "0", 1);
         } while (n < 0 && errno == EINTR);
-        if (n < 0) return ErrnoError() << "join cgroup `" << path_dirname(join.task_paths[i]) << "`";
+        if (n < 0)
+            return ErrnoError() << "join cgroup `" << path_dirname(join.task_paths[i]) << "`";
     }
     join.tasks.clear();
     return {};

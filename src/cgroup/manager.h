@@ -26,16 +26,16 @@ enum class Layout { Legacy, Hybrid, Unified };
 // that writes "0" to a v1 `tasks` file moves itself without that lock, and clone3 with
 // CLONE_INTO_CGROUP starts a child inside a cgroup2 directory.
 struct SelfJoin {
-    std::vector<UniqueFd> tasks;         // v1 `tasks` files, opened for writing (the kernel
-    std::vector<std::string> task_paths; // checks the opener's credentials, not the writer's)
-    UniqueFd clone_into;                 // the cgroup2 directory; invalid on Legacy
+    std::vector<UniqueFd> tasks;          // v1 `tasks` files, opened for writing (the kernel
+    std::vector<std::string> task_paths;  // checks the opener's credentials, not the writer's)
+    UniqueFd clone_into;                  // the cgroup2 directory; invalid on Legacy
 };
 
 // In the new process, single-threaded: moves it through each `tasks` file, then closes them.
 Result<void> join_self(SelfJoin& join);
 
 class Manager {
-public:
+  public:
     virtual ~Manager() = default;
 
     // Creates the cgroup directories (idempotent). Nothing is written yet.
@@ -85,13 +85,13 @@ bool running_rootless();
 struct Options {
     std::string cgroups_path;  // linux.cgroupsPath; empty: "/berth/<id>"
     std::string id;
-    bool systemd = false;      // refused with a clear error where systemd is not running
+    bool systemd = false;  // refused with a clear error where systemd is not running
     std::string mount_root = "/sys/fs/cgroup";  // tests point this at a fake tree
     std::string proc_self_cgroup = "/proc/self/cgroup";
     std::string proc_self_mountinfo = "/proc/self/mountinfo";  // where hierarchies are mounted
     std::string mountinfo_text;  // its text when the caller has read it already; empty: read it
-    std::string systemd_run_dir = "/run/systemd/system";       // exists when systemd is PID 1
-    WriteHook write_hook;                                      // unset: writes go straight through
+    std::string systemd_run_dir = "/run/systemd/system";  // exists when systemd is PID 1
+    WriteHook write_hook;                                 // unset: writes go straight through
     // Rootless: a hierarchy whose container directory neither exists writable nor can be
     // made (its nearest existing ancestor is not ours) is left out instead of failing;
     // with none left the manager has no cgroup at all. Delegated directories still work.

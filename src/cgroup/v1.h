@@ -8,7 +8,7 @@
 namespace berth::cgroup {
 
 class V1Manager final : public Manager {
-public:
+  public:
     explicit V1Manager(ManagerSetup setup) : s_(std::move(setup)) {}
 
     Result<void> create() override;
@@ -29,7 +29,7 @@ public:
         return dir(controller) != nullptr || unified_offers(std::string(controller));
     }
 
-private:
+  private:
     // The container's directory in the hierarchy holding controller, or nullptr.
     const std::string* dir(std::string_view controller) const;
     // Hybrid: whether the cgroup2 part's root offers controller.

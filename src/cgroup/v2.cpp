@@ -21,7 +21,7 @@ std::string devnum(int64_t major, int64_t minor) {
 }
 
 class V2Manager final : public Manager {
-public:
+  public:
     explicit V2Manager(ManagerSetup setup)
         : s_(std::move(setup)), dir_(s_.unified->dir), mount_(s_.unified->hierarchy.mountpoint) {}
 
@@ -44,7 +44,7 @@ public:
     std::string unified_path() const override { return dir_; }
     bool has_controller(std::string_view controller) const override;
 
-private:
+  private:
     Result<void> apply_memory(const oci::MemoryResources& m);
     Result<void> apply_cpu(const oci::CpuResources& c);
     Result<void> apply_io(const oci::BlockIoResources& b);

@@ -17,7 +17,7 @@
 namespace berth::image {
 
 class ContentStore {
-public:
+  public:
     // Creates the directories if needed and removes stale ingest files (flock-based: an ingest
     // file whose writer is alive is locked and kept).
     static Result<ContentStore> open(const std::string& root);
@@ -36,7 +36,7 @@ public:
     // Writer destroyed without commit() removes its ingest file. Committing a blob that already
     // exists is success.
     class Writer {
-    public:
+      public:
         Writer(Writer&&) noexcept;
         Writer& operator=(Writer&&) noexcept;
         ~Writer();
@@ -45,7 +45,7 @@ public:
         Result<Digest> commit(const std::optional<Digest>& expected,
                               std::optional<uint64_t> expected_size = std::nullopt);
 
-    private:
+      private:
         friend class ContentStore;
         Writer() = default;
         struct State;
@@ -56,7 +56,7 @@ public:
     Result<Digest> write_blob(std::string_view data,
                               const std::optional<Digest>& expected = std::nullopt) const;
 
-private:
+  private:
     std::string root_;
 };
 

@@ -21,7 +21,7 @@ struct Digest {
 };
 
 class Sha256 {
-public:
+  public:
     Sha256();
     ~Sha256();
     Sha256(Sha256&&) noexcept;
@@ -29,7 +29,7 @@ public:
     void update(std::string_view data);
     Digest finish();  // once
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -18,8 +18,8 @@
 namespace berth::image {
 
 struct ImageRecord {
-    std::string name;  // normalized: "docker.io/library/busybox:latest", "localhost:5000/x:1"
-    Descriptor target;  // a manifest or an index
+    std::string name;     // normalized: "docker.io/library/busybox:latest", "localhost:5000/x:1"
+    Descriptor target;    // a manifest or an index
     std::string created;  // RFC 3339, when the name was set
 };
 
@@ -35,7 +35,7 @@ struct ResolvedImage {
 };
 
 class ImageStore {
-public:
+  public:
     static Result<ImageStore> open(const std::string& root);
     ContentStore& content();
     SnapshotStore& snapshots();
@@ -66,7 +66,8 @@ public:
 
     // Unpacks every layer not yet unpacked (verifying diff IDs); returns the layer directories,
     // lowest first.
-    Result<std::vector<std::string>> unpack(const ResolvedImage& image, const UnpackOptions& o = {});
+    Result<std::vector<std::string>> unpack(const ResolvedImage& image,
+                                            const UnpackOptions& o = {});
 
     struct GcResult {
         size_t blobs_removed = 0, snapshots_removed = 0;
@@ -76,7 +77,7 @@ public:
     // engine passes the chain IDs its containers use).
     Result<GcResult> gc(const std::vector<Digest>& keep_snapshots = {});
 
-private:
+  private:
     struct Impl;
     std::shared_ptr<Impl> impl_;
 };

@@ -13,7 +13,7 @@
 namespace berth::image {
 
 class SnapshotStore {
-public:
+  public:
     // Creates the directories; removes temporaries that no live process holds (flock).
     static Result<SnapshotStore> open(const std::string& root);
 
@@ -30,14 +30,15 @@ public:
     // ENOENT naming it when absent. The caller makes sure no mounted overlay uses it.
     Result<void> remove(const Digest& chain_id);
 
-private:
+  private:
     std::string root_;
 };
 
 // Mounts an overlay of `lower_top_first` (read-only layers, the top one first), `upper` and
 // `work` (same filesystem as upper) at `target`. A single lower layer and no upper is a
 // read-only bind. Long lowerdir lists use the new mount API's per-layer options where needed.
-Result<void> mount_overlay(const std::vector<std::string>& lower_top_first, const std::string& upper,
-                           const std::string& work, const std::string& target);
+Result<void> mount_overlay(const std::vector<std::string>& lower_top_first,
+                           const std::string& upper, const std::string& work,
+                           const std::string& target);
 
 }  // namespace berth::image

@@ -148,7 +148,7 @@ Result<CapSets> resolve_caps(const oci::Capabilities& c, int last_cap) {
     sets.ambient = ambient & sets.permitted & sets.inheritable;
     if (uint64_t dropped = ambient & ~sets.ambient) {
         log::debug("process.capabilities.ambient: " + caps_to_names(dropped) +
-                  " not both permitted and inheritable; not raising them");
+                   " not both permitted and inheritable; not raising them");
     }
     return sets;
 }

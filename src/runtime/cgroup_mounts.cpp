@@ -19,7 +19,8 @@ Result<std::vector<CgroupHierarchy>> cgroup_hierarchies(const std::vector<std::s
         if (fstype != "cgroup" && fstype != "cgroup2") continue;
         const std::string& mnt = left[4];
         for (auto& d : dirs) {
-            if (d.compare(0, mnt.size(), mnt) != 0 || (d.size() > mnt.size() && d[mnt.size()] != '/'))
+            if (d.compare(0, mnt.size(), mnt) != 0 ||
+                (d.size() > mnt.size() && d[mnt.size()] != '/'))
                 continue;
             CgroupHierarchy h;
             h.fstype = fstype;
@@ -30,9 +31,10 @@ Result<std::vector<CgroupHierarchy>> cgroup_hierarchies(const std::vector<std::s
                 // Keep only controller and name= options from the super options.
                 std::string opts;
                 for (auto& o : split(right[2], ',')) {
-                    if (o == "rw" || o == "ro" || o == "relatime" || o == "nosuid" || o == "nodev" ||
-                        o == "noexec" || starts_with(o, "release_agent") || o == "clone_children" ||
-                        o == "xattr" || o == "noprefix" || o == "cpuset_v2_mode")
+                    if (o == "rw" || o == "ro" || o == "relatime" || o == "nosuid" ||
+                        o == "nodev" || o == "noexec" || starts_with(o, "release_agent") ||
+                        o == "clone_children" || o == "xattr" || o == "noprefix" ||
+                        o == "cpuset_v2_mode")
                         continue;
                     if (!opts.empty()) opts += ',';
                     opts += o;

@@ -10,11 +10,11 @@
 namespace berth::runtime {
 
 struct CgroupHierarchy {
-    std::string name;       // directory name under the mount: "cpu", "cpu,cpuacct", "unified"
-    std::string fstype;     // cgroup | cgroup2
-    std::string options;    // super options for a fresh mount: "cpu", "name=systemd"
-    std::string host_dir;   // the container's cgroup directory in this hierarchy
-    bool at_root = false;   // cgroup2 mounted at the cgroup root itself (unified layout)
+    std::string name;      // directory name under the mount: "cpu", "cpu,cpuacct", "unified"
+    std::string fstype;    // cgroup | cgroup2
+    std::string options;   // super options for a fresh mount: "cpu", "name=systemd"
+    std::string host_dir;  // the container's cgroup directory in this hierarchy
+    bool at_root = false;  // cgroup2 mounted at the cgroup root itself (unified layout)
 };
 
 // Matches the cgroup directories a manager owns to the host's cgroup mounts, from the text of

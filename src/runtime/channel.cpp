@@ -22,13 +22,20 @@ constexpr size_t kMaxText = 16 * 1024;
 
 const char* msg_name(Msg m) {
     switch (m) {
-        case Msg::Go: return "go";
-        case Msg::Pid: return "pid";
-        case Msg::RunCreateHooks: return "run-create-hooks";
-        case Msg::HooksDone: return "hooks-done";
-        case Msg::Ready: return "ready";
-        case Msg::Error: return "error";
-        case Msg::CgroupJoined: return "cgroup-joined";
+        case Msg::Go:
+            return "go";
+        case Msg::Pid:
+            return "pid";
+        case Msg::RunCreateHooks:
+            return "run-create-hooks";
+        case Msg::HooksDone:
+            return "hooks-done";
+        case Msg::Ready:
+            return "ready";
+        case Msg::Error:
+            return "error";
+        case Msg::CgroupJoined:
+            return "cgroup-joined";
     }
     return "unknown";
 }
@@ -38,7 +45,9 @@ Result<void> Channel::send(Msg type, int64_t value, std::string_view text, int p
     if (text.size() > kMaxText) text = text.substr(0, kMaxText);
     struct iovec iov[2] = {{&h, sizeof(h)}, {const_cast<char*>(text.data()), text.size()}};
     auto r = send_with_fd(fd_, iov, text.empty() ? 1 : 2, pass_fd);
-    if (!r) return std::move(r).error().wrap(std::string("send ") + msg_name(type) + " on sync channel");
+    if (!r)
+        return std::move(r).error().wrap(std::string("send ") + msg_name(type) +
+                                         " on sync channel");
     return {};
 }
 
@@ -65,13 +74,14 @@ Result<Message> Channel::expect(Msg type, UniqueFd* received_fd) {
     auto m = receive(received_fd);
     if (!m) {
         if (m.error().errno_value() == EPIPE)
-            return berth::Error(EPIPE) << "the container process exited while berth-runtime waited for "
-                                       << msg_name(type);
+            return berth::Error(EPIPE)
+                   << "the container process exited while berth-runtime waited for "
+                   << msg_name(type);
         return m;
     }
     if (m->type != type)
-        return berth::Error(EPROTO) << "unexpected " << msg_name(m->type) << " while waiting for "
-                                    << msg_name(type);
+        return berth::Error(EPROTO)
+               << "unexpected " << msg_name(m->type) << " while waiting for " << msg_name(type);
     return m;
 }
 

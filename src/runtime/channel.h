@@ -15,13 +15,13 @@
 namespace berth::runtime {
 
 enum class Msg : uint32_t {
-    Go = 1,            // parent -> child: id maps written; carry on (exec: cgroup joined too)
-    Pid,               // intermediate -> parent: the init's pid in the host pid namespace
-    RunCreateHooks,    // child -> parent: namespaces and mounts ready, before pivot_root
-    HooksDone,         // parent -> child
-    Ready,             // child -> parent: waiting for `start`
-    Error,             // either way: value is errno, text is the message
-    CgroupJoined,      // parent -> container init, after Go: the init is in its cgroups
+    Go = 1,          // parent -> child: id maps written; carry on (exec: cgroup joined too)
+    Pid,             // intermediate -> parent: the init's pid in the host pid namespace
+    RunCreateHooks,  // child -> parent: namespaces and mounts ready, before pivot_root
+    HooksDone,       // parent -> child
+    Ready,           // child -> parent: waiting for `start`
+    Error,           // either way: value is errno, text is the message
+    CgroupJoined,    // parent -> container init, after Go: the init is in its cgroups
 };
 
 const char* msg_name(Msg m);
@@ -33,7 +33,7 @@ struct Message {
 };
 
 class Channel {
-public:
+  public:
     Channel() = default;
     explicit Channel(UniqueFd fd) : fd_(std::move(fd)) {}
     int fd() const { return fd_.get(); }
@@ -47,7 +47,7 @@ public:
     // died: "peer exited while waiting for Y".
     Result<Message> expect(Msg type, UniqueFd* received_fd = nullptr);
 
-private:
+  private:
     UniqueFd fd_;
 };
 

@@ -16,7 +16,7 @@ namespace berth::runtime {
 Result<UniqueFd> connect_console_socket(const std::string& path) {
     UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!s) return ErrnoError() << "socket";
-    struct sockaddr_un addr{};
+    struct sockaddr_un addr {};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof(addr.sun_path))
         return Error(ENAMETOOLONG) << "--console-socket: path too long: `" << path << "`";
@@ -27,7 +27,9 @@ Result<UniqueFd> connect_console_socket(const std::string& path) {
 }
 
 Result<void> send_fd(BorrowedFd socket, int fd, const std::string& name) {
-    struct iovec iov{const_cast<char*>(name.data()), name.size()};
+    struct iovec iov {
+        const_cast<char*>(name.data()), name.size()
+    };
     auto r = send_with_fd(socket, &iov, 1, fd);
     if (!r) return std::move(r).error().wrap("send pty master on console socket");
     return {};
@@ -35,7 +37,9 @@ Result<void> send_fd(BorrowedFd socket, int fd, const std::string& name) {
 
 Result<UniqueFd> receive_fd(BorrowedFd socket) {
     char name[256];
-    struct iovec iov{name, sizeof(name)};
+    struct iovec iov {
+        name, sizeof(name)
+    };
     UniqueFd fd;
     auto r = receive_with_fd(socket, &iov, 1, &fd);
     if (!r) return std::move(r).error().wrap("receive pty master");
@@ -54,7 +58,7 @@ Result<void> setup_console(BorrowedFd socket, const std::optional<oci::ConsoleSi
     UniqueFd slave(::open(slave_path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!slave) return ErrnoError() << "open `" << slave_path << "`";
     if (size && size->height && size->width) {
-        struct winsize ws{};
+        struct winsize ws {};
         ws.ws_row = static_cast<unsigned short>(size->height);
         ws.ws_col = static_cast<unsigned short>(size->width);
         ::ioctl(slave.get(), TIOCSWINSZ, &ws);

@@ -18,7 +18,8 @@ namespace berth::runtime {
 struct Created {
     pid_t pid = 0;
     Record record;
-    std::optional<ConsoleListener> console;  // CreateOptions::proxy_terminal: the pty master's way in
+    std::optional<ConsoleListener>
+        console;  // CreateOptions::proxy_terminal: the pty master's way in
     // CreateOptions::in_process_start: what start_created and remove_created use instead of
     // the state directory's fifos, config.json and a second look at the cgroups.
     UniqueFd start_gate;    // write the state here to let the init go on

@@ -8,13 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
 #include "base/file.h"
 #include "base/log.h"
 #include "base/scope_guard.h"
 #include "cgroup/manager.h"
 #include "runtime/api.h"
 #include "runtime/console.h"
-#include <sys/socket.h>
 #include "runtime/container.h"
 #include "runtime/devices.h"
 #include "runtime/hooks.h"
@@ -53,7 +53,8 @@ Result<void> enter_for_intermediate(const InitPlan& plan) {
                                 << " namespace `" << j.path << "`";
     }
     if (plan.ns.create_flags & CLONE_NEWTIME) {
-        if (::unshare(CLONE_NEWTIME) < 0) return ErrnoError() << "linux.namespaces: create time namespace";
+        if (::unshare(CLONE_NEWTIME) < 0)
+            return ErrnoError() << "linux.namespaces: create time namespace";
         BERTH_TRY(write_time_offsets(::getpid(), *plan.spec.linux));
     }
     return {};
@@ -64,7 +65,8 @@ Result<void> enter_for_intermediate(const InitPlan& plan) {
 Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o) {
     BERTH_TRY(StateDir::check_id(o.id));
     std::string bundle = BERTH_TRY(absolute_bundle(o.bundle));
-    std::string config_path = o.config_file.empty() ? path_join(bundle, "config.json") : o.config_file;
+    std::string config_path =
+        o.config_file.empty() ? path_join(bundle, "config.json") : o.config_file;
     std::string config_text = BERTH_TRY(read_file(config_path));
     auto spec = oci::parse_spec(config_text);
     if (!spec) return std::move(spec).error().wrap("config.json");
@@ -73,10 +75,11 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     auto resources = resources_with_default_devices(*spec);
     std::string cgroups_path = spec->linux ? spec->linux->cgroups_path : "";
 
-    InitPlan plan = BERTH_TRY(plan_init(std::move(*spec), bundle, o.no_pivot, o.no_new_keyring,
-                                        o.preserve_fds));
+    InitPlan plan = BERTH_TRY(
+        plan_init(std::move(*spec), bundle, o.no_pivot, o.no_new_keyring, o.preserve_fds));
     plan.id = o.id;
-    const bool proxy = plan.process.process.terminal && o.console_socket.empty() && o.proxy_terminal;
+    const bool proxy =
+        plan.process.process.terminal && o.console_socket.empty() && o.proxy_terminal;
     if (plan.process.process.terminal && o.console_socket.empty() && !proxy)
         return Error(EINVAL) << "process.terminal is true but no --console-socket was given";
     if (!plan.process.process.terminal && !o.console_socket.empty())
@@ -89,7 +92,8 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     // cgroup; later verbs may run elsewhere, so they resolve it against the creator's
     // /proc/self/cgroup, kept here. An absolute one needs neither.
     if (cgroups_path.empty() || cgroups_path.front() != '/')
-        BERTH_TRY(write_file(dir.file("cgroup.origin"), BERTH_TRY(read_file("/proc/self/cgroup")), true, 0600));
+        BERTH_TRY(write_file(dir.file("cgroup.origin"), BERTH_TRY(read_file("/proc/self/cgroup")),
+                             true, 0600));
     // Saved before the cgroup exists: a create killed from here on leaves a state directory
     // without state.json, from which `delete --force` still finds the cgroup to remove.
     BERTH_TRY(dir.save_config(config_text));
@@ -170,12 +174,13 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     // init into the cgroup2 part by pid, overlapped with the init's setup, below).
     int clone_into = self_join && !plan.needs_intermediate ? join.clone_into.get() : -1;
     if (plan.needs_intermediate) {
-        pid = BERTH_TRY(clone_via_intermediate(flags, chan, child_chan,
-                                               [&] {
-                                                   ::close(dir.lock_fd());
-                                                   return enter_for_intermediate(plan);
-                                               },
-                                               child));
+        pid = BERTH_TRY(clone_via_intermediate(
+            flags, chan, child_chan,
+            [&] {
+                ::close(dir.lock_fd());
+                return enter_for_intermediate(plan);
+            },
+            child));
     } else {
         auto cloned = clone_child(flags, child, clone_into);
         if (!cloned && clone_into >= 0) {
@@ -201,11 +206,13 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
         kill_init.dismiss();
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
-        if (auto m = chan.receive(); !m && m.error().errno_value() != EPIPE) return std::move(m).error();
+        if (auto m = chan.receive(); !m && m.error().errno_value() != EPIPE)
+            return std::move(m).error();
         return ours;
     };
     if (plan.ns.create_flags & CLONE_NEWUSER) {
-        if (auto maps = write_id_maps(pid, plan.spec.linux->uid_mappings, plan.spec.linux->gid_mappings);
+        if (auto maps =
+                write_id_maps(pid, plan.spec.linux->uid_mappings, plan.spec.linux->gid_mappings);
             !maps)
             return init_error_or(std::move(maps).error());
     }
@@ -222,7 +229,8 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
         joined = cg->add_process_unified(pid);
     }
     if (!joined) return init_error_or(std::move(joined).error().wrap("linux.cgroupsPath"));
-    if (auto sent = chan.send(Msg::CgroupJoined); !sent) return init_error_or(std::move(sent).error());
+    if (auto sent = chan.send(Msg::CgroupJoined); !sent)
+        return init_error_or(std::move(sent).error());
 
     ContainerState st;
     st.oci_version = oci_version;

@@ -66,9 +66,8 @@ Result<void> create_devices(const std::string& rootfs, const std::vector<oci::De
 
 Result<void> create_dev_symlinks(const std::string& rootfs) {
     static const std::pair<const char*, const char*> links[] = {
-        {"/proc/self/fd", "fd"},          {"/proc/self/fd/0", "stdin"},
-        {"/proc/self/fd/1", "stdout"},    {"/proc/self/fd/2", "stderr"},
-        {"pts/ptmx", "ptmx"},
+        {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
     };
     std::string dev = path_join(rootfs, "dev");
     for (auto& [target, name] : links) {

@@ -28,7 +28,7 @@ namespace {
 // The container init's namespaces, in the order they must be entered: user first (it owns
 // the others), mount last (it changes root and cwd).
 Result<std::vector<JoinNs>> open_init_namespaces(pid_t pid, const oci::Spec& spec) {
-    static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS,    CLONE_NEWNET,
+    static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC,    CLONE_NEWUTS,  CLONE_NEWNET,
                                 CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS};
     std::vector<JoinNs> out;
     for (int flag : order) {
@@ -88,8 +88,9 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
     if (o.process.args.empty()) return Error(EINVAL) << "process.args: must not be empty";
 
     ExecPlan plan;
-    plan.process = BERTH_TRY(plan_process(o.process, spec.linux ? spec.linux->seccomp : std::nullopt,
-                                          spec.linux ? spec.linux->personality : std::nullopt));
+    plan.process =
+        BERTH_TRY(plan_process(o.process, spec.linux ? spec.linux->seccomp : std::nullopt,
+                               spec.linux ? spec.linux->personality : std::nullopt));
     plan.namespaces = BERTH_TRY(open_init_namespaces(c.record.pid, spec));
     plan.preserve_fds = o.preserve_fds;
 
@@ -98,7 +99,9 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
     if (plan.process.process.terminal) {
         std::string socket_path = o.console_socket;
         if (socket_path.empty()) {
-            if (o.detach) return Error(EINVAL) << "cannot allocate a tty for a detached exec without --console-socket";
+            if (o.detach)
+                return Error(EINVAL)
+                       << "cannot allocate a tty for a detached exec without --console-socket";
             listener.emplace(BERTH_TRY(ConsoleListener::create(
                 path_join(c.dir.path(), "exec-" + std::to_string(::getpid()) + ".console"))));
             socket_path = listener->path();
@@ -116,18 +119,21 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
         ::close(c.dir.lock_fd());
         for (auto& j : plan.namespaces)
             if (::setns(j.fd.get(), j.flag) < 0)
-                return ErrnoError() << "join the container's " << namespace_proc_name(j.flag) << " namespace";
+                return ErrnoError()
+                       << "join the container's " << namespace_proc_name(j.flag) << " namespace";
         return {};
     };
     // The process joins the container's cgroup by itself, as the init does (cgroup::SelfJoin):
     // a cgroup.procs write by pid would cost an RCU grace period (5-25 ms) per exec.
-    cgroup::SelfJoin join = BERTH_TRY_CTX(c.cgroup->open_self_join(), "join the container's cgroup");
+    cgroup::SelfJoin join =
+        BERTH_TRY_CTX(c.cgroup->open_self_join(), "join the container's cgroup");
     bool cloned_into = false;
     pid_t pid = BERTH_TRY(clone_via_intermediate(
         0, chan, child_chan, enter,
         [&] {
             if (auto r = cgroup::join_self(join); !r) {
-                (void)child_chan.send_error(std::move(r).error().wrap("join the container's cgroup"));
+                (void)child_chan.send_error(
+                    std::move(r).error().wrap("join the container's cgroup"));
                 _exit(1);
             }
             exec_child(plan, child_chan);
@@ -140,7 +146,8 @@ Result<int> exec(const GlobalOptions& g, const ExecOptions& o) {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
     });
-    if (!cloned_into) BERTH_TRY_CTX(c.cgroup->add_process_unified(pid), "join the container's cgroup");
+    if (!cloned_into)
+        BERTH_TRY_CTX(c.cgroup->add_process_unified(pid), "join the container's cgroup");
     BERTH_TRY(chan.send(Msg::Go));
     // EOF: execve succeeded (the channel is close-on-exec). An Error: it did not.
     auto m = chan.receive();

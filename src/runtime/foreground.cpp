@@ -15,7 +15,8 @@
 
 namespace berth::runtime {
 
-static const int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+static const int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT,  SIGTERM,
+                                 SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 
 Result<ForegroundSignals> ForegroundSignals::block() {
     ForegroundSignals s;

@@ -11,13 +11,13 @@
 namespace berth::runtime {
 
 class ForegroundSignals {
-public:
+  public:
     static Result<ForegroundSignals> block();
     ForegroundSignals(ForegroundSignals&&) = default;
     ~ForegroundSignals();
     int fd() const { return fd_.get(); }
 
-private:
+  private:
     ForegroundSignals() = default;
     UniqueFd fd_;
     sigset_t old_{};

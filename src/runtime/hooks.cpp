@@ -58,7 +58,9 @@ Result<void> run_hook(const oci::Hook& h, const std::string& state_json) {
     for (;;) {
         if (pidfd.valid()) {
             int wait_ms = deadline < 0 ? -1 : int(std::max<int64_t>(0, deadline - now_ms()));
-            struct pollfd p{pidfd.get(), POLLIN, 0};
+            struct pollfd p {
+                pidfd.get(), POLLIN, 0
+            };
             int r = ::poll(&p, 1, wait_ms);
             if (r < 0 && errno == EINTR) continue;
             if (r == 0) {
@@ -88,8 +90,8 @@ Result<void> run_hooks(const std::vector<oci::Hook>& hooks, const char* kind,
     for (size_t i = 0; i < hooks.size(); ++i) {
         auto r = run_hook(hooks[i], state_json);
         if (!r)
-            return std::move(r).error().wrap("hooks." + std::string(kind) + "[" + std::to_string(i) +
-                                             "] (`" + hooks[i].path + "`)");
+            return std::move(r).error().wrap("hooks." + std::string(kind) + "[" +
+                                             std::to_string(i) + "] (`" + hooks[i].path + "`)");
     }
     return {};
 }

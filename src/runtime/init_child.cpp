@@ -10,12 +10,12 @@
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "runtime/console.h"
 #include "runtime/devices.h"
 #include "runtime/hooks.h"
 #include "runtime/init_plan.h"
 #include "runtime/rootfs.h"
 #include "runtime/secure_path.h"
-#include "runtime/console.h"
 
 namespace berth::runtime {
 namespace {
@@ -130,8 +130,8 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
     if (!plan.no_new_keyring) {
         // A session keyring of its own, so the container cannot read the host's keys.
         // Kernels without keyrings (ENOSYS) or that refuse it to a user namespace are fine.
-        if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.id.c_str()) < 0 && errno != ENOSYS &&
-            errno != EACCES && errno != EPERM && errno != EDQUOT)
+        if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.id.c_str()) < 0 &&
+            errno != ENOSYS && errno != EACCES && errno != EPERM && errno != EDQUOT)
             return ErrnoError() << "join a new session keyring";
     }
     BERTH_TRY(setup_mounts(plan));
@@ -142,7 +142,8 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
         BERTH_TRY(run_hooks(plan.spec.hooks.create_container, "createContainer", done.text));
     }
     BERTH_TRY(finish_root(plan));
-    if (plan.process.process.terminal) BERTH_TRY(setup_console(plan.console_fd, plan.process.process.console_size));
+    if (plan.process.process.terminal)
+        BERTH_TRY(setup_console(plan.console_fd, plan.process.process.console_size));
     if (plan.console_fd >= 0) ::close(plan.console_fd);
     BERTH_TRY(await_cgroup());
     BERTH_TRY(apply_process_attrs(plan.process));

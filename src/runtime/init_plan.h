@@ -23,7 +23,7 @@ struct InitPlan {
     NamespacePlan ns;
     ProcessPlan process;
     MountContext mounts;
-    std::vector<oci::Device> devices;  // defaults merged with the spec's
+    std::vector<oci::Device> devices;   // defaults merged with the spec's
     bool make_default_devices = false;  // /dev is a fresh mount, not the host's
     unsigned long root_propagation = 0;
     bool no_pivot = false;

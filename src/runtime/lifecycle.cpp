@@ -45,7 +45,8 @@ Result<void> start(const GlobalOptions& g, const std::string& id) {
     // as ENXIO here, not as a hang.
     auto fd = open_fd(c.dir.fifo_path(), O_WRONLY | O_NONBLOCK);
     if (!fd) {
-        if (fd.error().errno_value() == ENXIO) return Error(ESRCH) << "cannot start a container that has stopped";
+        if (fd.error().errno_value() == ENXIO)
+            return Error(ESRCH) << "cannot start a container that has stopped";
         return std::move(fd).error();
     }
     // Opened before the gate is released: the init's error text must find a reader.
@@ -104,7 +105,8 @@ Result<void> kill(const GlobalOptions& g, const std::string& id, int signal, boo
 }
 
 static void wait_gone(Container& c) {
-    for (int i = 0; i < 500 && c.alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    for (int i = 0; i < 500 && c.alive(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
 
 // A create killed before it wrote state.json leaves its directory, maybe a cgroup with the
@@ -163,7 +165,8 @@ Result<void> remove(const GlobalOptions& g, const std::string& id, bool force) {
     Container& c = *loaded;
     std::string status = c.status();
     if (status != "stopped" && status != "created" && !force)
-        return Error(EBUSY) << "cannot delete container " << id << " that is not stopped: " << status;
+        return Error(EBUSY) << "cannot delete container " << id
+                            << " that is not stopped: " << status;
     auto spec = c.dir.load_config();
     return remove_loaded(c, spec ? &spec->hooks.poststop : nullptr);
 }
@@ -187,7 +190,8 @@ Result<void> pause(const GlobalOptions& g, const std::string& id) {
 Result<void> resume(const GlobalOptions& g, const std::string& id) {
     Container c = BERTH_TRY(load_container(g, id));
     std::string status = c.status();
-    if (status != "paused") return Error(EINVAL) << "container " << id << " is not paused: " << status;
+    if (status != "paused")
+        return Error(EINVAL) << "container " << id << " is not paused: " << status;
     return c.cgroup->thaw();
 }
 

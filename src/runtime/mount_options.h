@@ -11,11 +11,11 @@
 namespace berth::runtime {
 
 struct MountOptions {
-    unsigned long flags = 0;        // MS_* set
-    unsigned long clear = 0;        // MS_* explicitly cleared (rw, suid, dev, exec ...)
-    unsigned long propagation = 0;  // MS_PRIVATE|MS_REC ...
+    unsigned long flags = 0;              // MS_* set
+    unsigned long clear = 0;              // MS_* explicitly cleared (rw, suid, dev, exec ...)
+    unsigned long propagation = 0;        // MS_PRIVATE|MS_REC ...
     uint64_t attr_set = 0, attr_clr = 0;  // MOUNT_ATTR_* for the recursive r* options
-    std::string data;               // everything the kernel gets as the data string
+    std::string data;                     // everything the kernel gets as the data string
     bool bind = false, rbind = false;
     bool idmap = false;
 };

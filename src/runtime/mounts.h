@@ -11,12 +11,12 @@
 namespace berth::runtime {
 
 struct MountContext {
-    std::string rootfs;                        // absolute host path of the rootfs
-    std::string bundle;                        // relative bind sources resolve against it
-    std::vector<CgroupHierarchy> cgroups;      // for `cgroup` mounts
-    bool cgroupns = false;                     // fresh cgroup mounts instead of binds
-    bool userns = false;                       // no mknod, locked flags on remounts
-    bool netns = false;                        // sysfs may be mounted fresh
+    std::string rootfs;                    // absolute host path of the rootfs
+    std::string bundle;                    // relative bind sources resolve against it
+    std::vector<CgroupHierarchy> cgroups;  // for `cgroup` mounts
+    bool cgroupns = false;                 // fresh cgroup mounts instead of binds
+    bool userns = false;                   // no mknod, locked flags on remounts
+    bool netns = false;                    // sysfs may be mounted fresh
 };
 
 // Does mounts[index]; errors name "mounts[i]".

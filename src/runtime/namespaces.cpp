@@ -31,28 +31,44 @@ std::optional<int> namespace_flag(const std::string& type) {
 
 const char* namespace_type_name(int flag) {
     switch (flag) {
-        case CLONE_NEWPID: return "pid";
-        case CLONE_NEWNET: return "network";
-        case CLONE_NEWNS: return "mount";
-        case CLONE_NEWIPC: return "ipc";
-        case CLONE_NEWUTS: return "uts";
-        case CLONE_NEWUSER: return "user";
-        case CLONE_NEWCGROUP: return "cgroup";
-        case CLONE_NEWTIME: return "time";
+        case CLONE_NEWPID:
+            return "pid";
+        case CLONE_NEWNET:
+            return "network";
+        case CLONE_NEWNS:
+            return "mount";
+        case CLONE_NEWIPC:
+            return "ipc";
+        case CLONE_NEWUTS:
+            return "uts";
+        case CLONE_NEWUSER:
+            return "user";
+        case CLONE_NEWCGROUP:
+            return "cgroup";
+        case CLONE_NEWTIME:
+            return "time";
     }
     return "?";
 }
 
 const char* namespace_proc_name(int flag) {
     switch (flag) {
-        case CLONE_NEWPID: return "pid";
-        case CLONE_NEWNET: return "net";
-        case CLONE_NEWNS: return "mnt";
-        case CLONE_NEWIPC: return "ipc";
-        case CLONE_NEWUTS: return "uts";
-        case CLONE_NEWUSER: return "user";
-        case CLONE_NEWCGROUP: return "cgroup";
-        case CLONE_NEWTIME: return "time";
+        case CLONE_NEWPID:
+            return "pid";
+        case CLONE_NEWNET:
+            return "net";
+        case CLONE_NEWNS:
+            return "mnt";
+        case CLONE_NEWIPC:
+            return "ipc";
+        case CLONE_NEWUTS:
+            return "uts";
+        case CLONE_NEWUSER:
+            return "user";
+        case CLONE_NEWCGROUP:
+            return "cgroup";
+        case CLONE_NEWTIME:
+            return "time";
     }
     return "?";
 }
@@ -70,7 +86,9 @@ Result<NamespacePlan> plan_namespaces(const oci::Spec& spec) {
     for (size_t i = 0; i < nss.size(); ++i) {
         std::string field = "linux.namespaces[" + std::to_string(i) + "]";
         auto flag = namespace_flag(nss[i].type);
-        if (!flag) return Error(EINVAL) << field << ".type: unknown namespace type \"" << nss[i].type << "\"";
+        if (!flag)
+            return Error(EINVAL) << field << ".type: unknown namespace type \"" << nss[i].type
+                                 << "\"";
         if (nss[i].path.empty()) {
             plan.create_flags |= *flag;
             continue;

@@ -27,8 +27,8 @@ struct JoinNs {
 };
 
 struct NamespacePlan {
-    int create_flags = 0;       // CLONE_NEW* to create
-    std::vector<JoinNs> join;  // in the order they must be entered (user first)
+    int create_flags = 0;        // CLONE_NEW* to create
+    std::vector<JoinNs> join;    // in the order they must be entered (user first)
     bool joins(int flag) const;  // true when `join` has that kind
     bool has(int flag) const { return (create_flags & flag) || joins(flag); }
 };

@@ -1,8 +1,8 @@
 #include "runtime/process_setup.h"
 
 #include <fcntl.h>
-#include <limits.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -65,7 +65,8 @@ static Result<void> set_affinity(const cpu_set_t& set, const char* field) {
 }
 
 Result<void> apply_initial_affinity(const ProcessPlan& plan) {
-    if (plan.affinity_initial) return set_affinity(*plan.affinity_initial, "process.execCPUAffinity.initial");
+    if (plan.affinity_initial)
+        return set_affinity(*plan.affinity_initial, "process.execCPUAffinity.initial");
     return {};
 }
 
@@ -116,7 +117,8 @@ Result<std::string> find_executable(const ProcessPlan& plan) {
         // and "permission denied" to 126 by matching the runtime's error text.
         if (int e = executable(path)) {
             if (e == ENOENT)
-                return Error(e) << "exec: \"" << name << "\": stat " << path << ": no such file or directory";
+                return Error(e) << "exec: \"" << name << "\": stat " << path
+                                << ": no such file or directory";
             if (e == EACCES) return Error(e) << "exec: \"" << name << "\": permission denied";
             return Error::from_errno(e) << "exec: \"" << name << "\"";
         }
@@ -145,7 +147,8 @@ Result<void> apply_identity(const ProcessPlan& plan) {
     if (plan.caps) {
         if (int e = drop_bounding(*plan.caps); e < 0)
             return Error::from_errno(-e) << "process.capabilities.bounding: drop";
-        if (int e = set_keepcaps(true); e < 0) return Error::from_errno(-e) << "prctl PR_SET_KEEPCAPS";
+        if (int e = set_keepcaps(true); e < 0)
+            return Error::from_errno(-e) << "prctl PR_SET_KEEPCAPS";
     }
     std::vector<gid_t> groups(p.user.additional_gids.begin(), p.user.additional_gids.end());
     // setgroups is denied in a user namespace whose gid map was written with setgroups=deny.
@@ -156,16 +159,18 @@ Result<void> apply_identity(const ProcessPlan& plan) {
     if (::setresuid(p.user.uid, p.user.uid, p.user.uid) < 0)
         return ErrnoError() << "process.user.uid: setuid " << p.user.uid;
     if (plan.caps) {
-        if (int e = apply_caps(*plan.caps); e < 0) return Error::from_errno(-e) << "process.capabilities: capset";
-        if (int e = set_keepcaps(false); e < 0) return Error::from_errno(-e) << "prctl PR_SET_KEEPCAPS";
+        if (int e = apply_caps(*plan.caps); e < 0)
+            return Error::from_errno(-e) << "process.capabilities: capset";
+        if (int e = set_keepcaps(false); e < 0)
+            return Error::from_errno(-e) << "prctl PR_SET_KEEPCAPS";
     }
     if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return ErrnoError() << "process.noNewPrivileges";
     if (p.user.umask) ::umask(*p.user.umask);
     if (::chdir(p.cwd.c_str()) < 0) return ErrnoError() << "process.cwd: chdir `" << p.cwd << "`";
-    // A cwd reached through a descriptor of the host (/proc/self/fd/N) lies outside our root:
-    // the kernel then answers getcwd with ENOENT or a path not starting with '/'
-    // (CVE-2024-21626).
+        // A cwd reached through a descriptor of the host (/proc/self/fd/N) lies outside our root:
+        // the kernel then answers getcwd with ENOENT or a path not starting with '/'
+        // (CVE-2024-21626).
 #ifndef BERTH_WEAKEN_HOST_FDS
     char cwd[PATH_MAX];
     if (!::getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')

@@ -1,8 +1,8 @@
 // `run`: create and start in one step; in the foreground, wait and pass the exit code on.
+#include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include "base/file.h"

@@ -305,7 +305,8 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& s) {
         }
         int rc = seccomp_arch_add(ctx.get(), *token);
         if (rc < 0 && rc != -EEXIST) {  // the native arch is always there already
-            return Error::from_errno(-rc) << "linux.seccomp.architectures[" << k << "]: adding " << name;
+            return Error::from_errno(-rc)
+                   << "linux.seccomp.architectures[" << k << "]: adding " << name;
         }
     }
 

@@ -14,7 +14,8 @@ namespace berth::runtime {
 // clone3 without a new stack (fork semantics) into `flags`; the child runs `child` and must
 // not return. The child gets SIGKILL if the caller dies before it clears PDEATHSIG.
 // cgroup_fd >= 0: a cgroup2 directory the child starts in (CLONE_INTO_CGROUP).
-Result<pid_t> clone_child(unsigned long flags, const std::function<void()>& child, int cgroup_fd = -1);
+Result<pid_t> clone_child(unsigned long flags, const std::function<void()>& child,
+                          int cgroup_fd = -1);
 
 // Forks an intermediate that runs `enter` (setns and friends), then clones the real child
 // with CLONE_PARENT so it is the caller's child too, reports its pid on `chan` and exits.

@@ -42,7 +42,8 @@ Result<StateDir> StateDir::create(const std::string& root, const std::string& id
     StateDir d;
     d.path_ = path_join(root, id);
     if (::mkdir(d.path_.c_str(), 0711) < 0) {
-        if (errno == EEXIST) return Error(EEXIST) << "container with id " << id << " already exists";
+        if (errno == EEXIST)
+            return Error(EEXIST) << "container with id " << id << " already exists";
         return ErrnoError() << "mkdir `" << d.path_ << "`";
     }
     auto lock = lock_dir(d.path_, LOCK_EX);
@@ -90,9 +91,13 @@ Result<std::vector<std::string>> StateDir::list_ids(const std::string& root) {
     return ids;
 }
 
-std::string StateDir::file(const char* name) const { return path_join(path_, name); }
+std::string StateDir::file(const char* name) const {
+    return path_join(path_, name);
+}
 
-bool StateDir::exists() const { return path_exists(file("state.json")); }
+bool StateDir::exists() const {
+    return path_exists(file("state.json"));
+}
 
 Result<void> StateDir::save(const Record& r) const {
     json j = {{"id", r.id},
@@ -142,7 +147,9 @@ Result<oci::Spec> StateDir::load_config() const {
     return oci::parse_spec(text);
 }
 
-Result<void> StateDir::remove() const { return remove_all(path_); }
+Result<void> StateDir::remove() const {
+    return remove_all(path_);
+}
 
 Result<uint64_t> process_start_time(pid_t pid) {
     std::string stat = BERTH_TRY(read_file("/proc/" + std::to_string(pid) + "/stat"));
@@ -152,7 +159,8 @@ Result<uint64_t> process_start_time(pid_t pid) {
     auto fields = split(std::string_view(stat).substr(close + 2), ' ');
     // fields[0] is field 3 (state); starttime is field 22.
     if (fields.size() < 20) return Error(EINVAL) << "malformed /proc/" << pid << "/stat";
-    if (fields[0] == "Z" || fields[0] == "X") return Error(ESRCH) << "process " << pid << " is a zombie";
+    if (fields[0] == "Z" || fields[0] == "X")
+        return Error(ESRCH) << "process " << pid << " is a zombie";
     auto v = parse_number<uint64_t>(fields[19]);
     if (!v) return Error(EINVAL) << "malformed /proc/" << pid << "/stat";
     return *v;

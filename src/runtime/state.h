@@ -31,7 +31,7 @@ struct Record {
 };
 
 class StateDir {
-public:
+  public:
     // Validates the id (runc's rule: [A-Za-z0-9_+.-]+, not "." or "..").
     static Result<void> check_id(const std::string& id);
     // Makes <root>/<id>; EEXIST becomes "container with id X already exists".
@@ -54,7 +54,7 @@ public:
     bool exists() const;
     Result<void> remove() const;
 
-private:
+  private:
     std::string path_;
     UniqueFd lock_;
 };

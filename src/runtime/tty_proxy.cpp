@@ -20,9 +20,10 @@ Result<ConsoleListener> ConsoleListener::create(const std::string& path) {
     ConsoleListener l;
     l.sock_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!l.sock_) return ErrnoError() << "socket";
-    struct sockaddr_un addr{};
+    struct sockaddr_un addr {};
     addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof(addr.sun_path)) return Error(ENAMETOOLONG) << "console socket path `" << path << "`";
+    if (path.size() >= sizeof(addr.sun_path))
+        return Error(ENAMETOOLONG) << "console socket path `" << path << "`";
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     ::unlink(path.c_str());
     if (::bind(l.sock_.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) < 0)
@@ -58,7 +59,8 @@ Result<void> proxy_tty(BorrowedFd master, BorrowedFd pidfd) {
     bool stdin_open = true, exited = false;
     char buf[8192];
     for (;;) {
-        struct pollfd fds[3] = {{master.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}, {0, POLLIN, 0}};
+        struct pollfd fds[3] = {
+            {master.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}, {0, POLLIN, 0}};
         int n = ::poll(fds, stdin_open ? 3 : 2, exited ? 50 : -1);
         if (n < 0) {
             if (errno == EINTR) continue;

@@ -12,7 +12,7 @@
 namespace berth::runtime {
 
 class ConsoleListener {
-public:
+  public:
     // Binds a listening socket at `path` (removed again when this object goes).
     static Result<ConsoleListener> create(const std::string& path);
     ~ConsoleListener();
@@ -20,7 +20,7 @@ public:
     const std::string& path() const { return path_; }
     Result<UniqueFd> receive_master();
 
-private:
+  private:
     ConsoleListener() = default;
     UniqueFd sock_;
     std::string path_;

@@ -31,7 +31,7 @@ namespace berth::cgroup::testing {
     } while (0)
 
 class FakeTree {
-public:
+  public:
     FakeTree() {
         // tmpfs when there is one: these trees are hundreds of small files per test.
         std::string tmpl = (is_directory("/dev/shm") ? "/dev/shm" : "/tmp");
@@ -193,7 +193,7 @@ public:
         return -1;
     }
 
-private:
+  private:
     static void file_abs(const std::string& p, const std::string& content) {
         ASSERT_TRUE(write_file(p, content, true).ok()) << p;
     }

@@ -17,7 +17,6 @@ Result<std::vector<image::Digest>> container_snapshots(image::ImageStore& store)
     return keep;
 }
 
-
 struct RmOptions {
     bool force = false, all = false, ignore = false;
     std::vector<std::string> names;
