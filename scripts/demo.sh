@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# Installs what berth needs, builds it, and runs a busybox container with berth-runtime on its
-# built-in defaults: its own namespaces, cgroup, pivot_root, masked paths, capabilities.
+# Installs what berth needs, builds it, makes a busybox image from Debian's busybox-static, and
+# runs it with `berth run` on berth's defaults: the image unpacked into shared layer snapshots,
+# an overlay root, its own namespaces and cgroup, a berth-monitor as the task's parent, and
+# berth-runtime underneath. Everything lives in a temporary --root/--runroot removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
-trap 'build/bin/berth-runtime --root "$work/state" delete --force demo >/dev/null 2>&1; rm -rf "$work"' EXIT
-scripts/make-bundle.sh "$work/bundle" sh -c '
+berth=(build/bin/berth --root "$work/root" --runroot "$work/run")
+cleanup() {
+    "${berth[@]}" rm -f -a >/dev/null 2>&1 || true
+    "${berth[@]}" system gc >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+SOURCE_DATE_EPOCH=$(date +%s) scripts/make-busybox-image.sh "$work/busybox.tar" \
+    localhost/demo/busybox:latest 2>/dev/null
+"${berth[@]}" load -i "$work/busybox.tar"
+"${berth[@]}" images
+set +e
+"${berth[@]}" run --rm --network none --hostname demo localhost/demo/busybox sh -c '
 echo "hello from a berth container"
 echo "hostname: $(hostname)   pid: $$   user: $(id)"
-echo "cgroup:"; cat /proc/self/cgroup | head -4
-echo "mounts:"; cat /proc/self/mounts | cut -d" " -f1-3 | head -8
+echo "root: $(grep " / " /proc/self/mounts | cut -d" " -f1-3)"
+echo "network: $(ls /sys/class/net | tr "\n" " ")"
 echo "capabilities: $(grep CapEff /proc/self/status)"
 exit 7'
-set +e
-build/bin/berth-runtime --root "$work/state" run --bundle "$work/bundle" demo
 code=$?
 set -e
 echo "container exited with status $code (7 expected)"
