@@ -22,9 +22,15 @@ Result<ConsoleListener> ConsoleListener::create(const std::string& path) {
     if (!l.sock_) return ErrnoError() << "socket";
     struct sockaddr_un addr {};
     addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof(addr.sun_path))
-        return Error(ENAMETOOLONG) << "console socket path `" << path << "`";
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    l.connect_path_ = path;
+    if (path.size() >= sizeof(addr.sun_path)) {
+        std::string name = path.substr(path.rfind('/') + 1);
+        l.dir_ = BERTH_TRY(open_fd(path_dirname(path), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        l.connect_path_ = "/proc/self/fd/" + std::to_string(l.dir_.get()) + "/" + name;
+        if (l.connect_path_.size() >= sizeof(addr.sun_path))
+            return Error(ENAMETOOLONG) << "console socket name `" << name << "`";
+    }
+    std::memcpy(addr.sun_path, l.connect_path_.c_str(), l.connect_path_.size() + 1);
     ::unlink(path.c_str());
     if (::bind(l.sock_.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) < 0)
         return ErrnoError() << "bind `" << path << "`";

@@ -13,17 +13,22 @@ namespace berth::runtime {
 
 class ConsoleListener {
   public:
-    // Binds a listening socket at `path` (removed again when this object goes).
+    // Binds a listening socket at `path` (removed again when this object goes). A path too
+    // long for sockaddr_un (108 bytes: a deep --root and a 64-digit id) is reached through
+    // /proc/self/fd/N of its directory, which this object keeps open.
     static Result<ConsoleListener> create(const std::string& path);
     ~ConsoleListener();
     ConsoleListener(ConsoleListener&&) = default;
-    const std::string& path() const { return path_; }
+    // What this process connects to: `path`, or its short /proc/self/fd form.
+    const std::string& path() const { return connect_path_; }
     Result<UniqueFd> receive_master();
 
   private:
     ConsoleListener() = default;
     UniqueFd sock_;
-    std::string path_;
+    UniqueFd dir_;              // set when connect_path_ goes through /proc/self/fd
+    std::string path_;          // the socket's real path, unlinked at the end
+    std::string connect_path_;  // path_, or /proc/self/fd/<dir_>/<name>
 };
 
 // Copies stdin to the master and the master to stdout until the process behind `pidfd`

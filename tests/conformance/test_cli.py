@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import IS_BERTH, expect_error, requires_cgroup_v1
+from conftest import IS_BERTH, RUNTIME, expect_error, requires_cgroup_v1
 
 MiB = 1024 * 1024
 
@@ -555,6 +555,22 @@ def test_exec_joins_the_containers_cgroup_in_every_hierarchy(rt):
                 assert str(pid) in f.read().split(), procs
             checked += 1
     assert checked >= 1
+
+
+@pytest.mark.berth_only  # runc's exec -t needs --console-socket when not on a terminal
+def test_exec_tty_without_console_socket_under_a_long_root(rt):
+    # The pty proxy's socket lives in the state directory: with a deep --root and a long id its
+    # path exceeds sockaddr_un's 108 bytes, as under berth's run root.
+    b = started(rt)
+    deep = rt.tmp / ("r" * 60) / ("s" * 60)
+    deep.mkdir(parents=True)
+    os.rmdir(deep)
+    os.symlink(rt.root, deep)
+    argv = [str(RUNTIME), "--root", str(deep), "exec", "-t", b.id, "/berth-checker", "pid"]
+    p = subprocess.run(["script", "-qec", " ".join(argv), "/dev/null"],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p
+    assert '"pid"' in p.stdout
 
 
 def test_exec_tty_console_socket(rt, console):
