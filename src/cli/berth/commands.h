@@ -30,6 +30,13 @@ void add_image_commands(CLI::App& app, Context& ctx);
 // under `berth container`), and `berth system gc`.
 void add_container_commands(CLI::App& app, Context& ctx);
 
+// exec, pause, unpause, top and attach under `parent` (container_exec.cpp).
+void add_container_task_commands(CLI::App& parent, Context& ctx);
+CLI::App* add_container_attach(CLI::App& parent, Context& ctx, const std::string& name);
+
+// `berth volume ls|create|rm` (volume.cpp).
+void add_volume_commands(CLI::App& app, Context& ctx);
+
 // Unpacks an image's layers into snapshots after a pull, load or import (as podman and ctr do),
 // unless its platform is not this machine's.
 Result<void> unpack_for_host(image::ImageStore& store, const std::string& ref);

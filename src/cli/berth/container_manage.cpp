@@ -220,6 +220,7 @@ void add_container_commands(CLI::App& app, Context& ctx) {
         add_container_logs(*parent, ctx, "logs");
         add_container_wait(*parent, ctx, "wait");
         add_container_inspect(*parent, ctx, "inspect");
+        add_container_task_commands(*parent, ctx);
     }
     add_container_ps(app, ctx, "ps");
     add_container_ps(*group, ctx, "ls")->alias("list")->alias("ps");
