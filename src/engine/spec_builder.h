@@ -33,6 +33,20 @@ struct CreateOptions {
     int stop_timeout = 10;
     std::string runtime;       // name or path; empty: berth-runtime
     bool auto_remove = false;  // --rm
+
+    // Security.
+    std::vector<std::string> cap_add, cap_drop;  // CAP_X, X, x or ALL
+    bool privileged = false;
+    std::vector<std::string> security_opts;  // no-new-privileges, seccomp=unconfined|FILE
+    // Mounts and init.
+    std::vector<std::string> volumes;  // -v HOST:CTR[:OPTS], NAME:CTR[:OPTS]
+    std::vector<std::string> tmpfs;    // --tmpfs PATH[:OPTS]
+    std::string volumes_dir;           // where named volumes live (<root>/volumes)
+    bool init = false;                 // --init: berth-init as PID 1
+    // Resources (linux.resources); empty/unset: no limit.
+    std::string cpus;    // --cpus 1.5
+    std::string memory;  // --memory 512m
+    std::optional<int64_t> pids_limit;
 };
 
 struct SpecInputs {
@@ -54,6 +68,17 @@ Result<std::vector<std::string>> merge_env(const image::ImageConfig& image,
 // CMD was given and the entrypoint was not overridden, the image's Cmd). EINVAL when empty.
 Result<std::vector<std::string>> process_args(const image::ImageConfig& image,
                                               const CreateOptions& options);
+
+// The capability set of a container: the default set (podman's) with --cap-add/--cap-drop
+// applied as docker does (ALL in either), or every capability of the kernel when privileged.
+// EINVAL naming the flag for an unknown capability.
+Result<std::vector<std::string>> container_caps(const CreateOptions& options);
+
+// "512m", "1g", "1048576": bytes (binary units, as docker). EINVAL naming `flag`.
+Result<int64_t> parse_bytes(const std::string& flag, const std::string& text);
+
+// Where --init's berth-init appears inside the container.
+inline constexpr const char kInitPath[] = "/run/berth-init";
 
 // The whole config.json text.
 Result<std::string> build_spec(const SpecInputs& in);

@@ -145,13 +145,16 @@ Result<std::string> control_request(const std::string& task_dir, const std::stri
 std::optional<bool> catches_signal(pid_t pid, int sig) {
     auto status = read_file("/proc/" + std::to_string(pid) + "/status");
     if (!status.ok()) return std::nullopt;
+    // A blocked signal counts too: the kernel never drops a blocked signal, and an init that
+    // waits with signalfd or sigwait (berth-init) blocks the ones it handles.
+    std::optional<bool> caught;
     for (const auto& line : split(*status, '\n')) {
-        if (!line.starts_with("SigCgt:")) continue;
+        if (!line.starts_with("SigCgt:") && !line.starts_with("SigBlk:")) continue;
         auto mask = parse_number<uint64_t>(trim(std::string_view(line).substr(7)), 16);
         if (!mask || sig < 1 || sig > 64) return std::nullopt;
-        return (*mask >> (sig - 1)) & 1;
+        caught = caught.value_or(false) || ((*mask >> (sig - 1)) & 1);
     }
-    return std::nullopt;
+    return caught;
 }
 
 }  // namespace berth::engine

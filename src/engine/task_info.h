@@ -50,7 +50,8 @@ Result<void> write_monitor_lost(const std::string& task_dir, TaskInfo& task,
 // ECONNREFUSED/ENOENT when the monitor is gone.
 Result<std::string> control_request(const std::string& task_dir, const std::string& request);
 
-// Whether PID's handler mask (/proc/PID/status SigCgt) has a handler for sig.
+// Whether PID's handler mask (/proc/PID/status SigCgt) has a handler for sig, or blocks it
+// (SigBlk: it takes it by signalfd or sigwait).
 std::optional<bool> catches_signal(pid_t pid, int sig);
 
 }  // namespace berth::engine

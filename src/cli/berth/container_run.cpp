@@ -6,6 +6,7 @@
 #include "base/strings.h"
 #include "cli/berth/commands.h"
 #include "cli/berth/container_common.h"
+#include "engine/volumes.h"
 
 namespace berth::cli {
 namespace {
@@ -43,6 +44,23 @@ void add_create_flags(CLI::App* c, RunOptions& o) {
     c->add_option("--runtime", cr.runtime,
                   "OCI runtime: berth-runtime (default), runc, crun, PATH");
     c->add_flag("--rm", cr.auto_remove, "remove the container when it exits");
+    // Security, mounts and resources.
+    c->add_option("--cap-add", cr.cap_add, "add a capability (CAP_X, X or ALL)")
+        ->allow_extra_args(false);
+    c->add_option("--cap-drop", cr.cap_drop, "drop a capability (CAP_X, X or ALL)")
+        ->allow_extra_args(false);
+    c->add_flag("--privileged", cr.privileged,
+                "every capability and host device, no seccomp, no masked paths");
+    c->add_option("--security-opt", cr.security_opts,
+                  "no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json")
+        ->allow_extra_args(false);
+    c->add_option("-v,--volume", cr.volumes, "bind HOST-PATH:CTR-PATH[:ro] or NAME:CTR-PATH[:ro]")
+        ->allow_extra_args(false);
+    c->add_option("--tmpfs", cr.tmpfs, "mount a tmpfs at PATH[:OPTIONS]")->allow_extra_args(false);
+    c->add_flag("--init", cr.init, "run berth-init as PID 1 (forwards signals, reaps zombies)");
+    c->add_option("--cpus", cr.cpus, "CPU quota in CPUs (1.5)");
+    c->add_option("-m,--memory", cr.memory, "memory limit (512m, 1g)");
+    c->add_option("--pids-limit", cr.pids_limit, "maximum number of processes (-1: unlimited)");
     c->add_option("image", o.image, "IMAGE [COMMAND [ARG...]]")->required();
     // Everything after the image belongs to the container's command.
     c->prefix_command();
@@ -74,7 +92,9 @@ Result<void> finish_options(RunOptions& o, const CLI::App* c) {
 Result<engine::ContainerRecord> create_container(engine::Engine& eng, const RunOptions& o) {
     FoundImage f = BERTH_TRY(find_image(eng.images(), o.create.image, image::host_platform()));
     std::string name = f.record ? f.record->name : o.create.image;
-    return eng.create(o.create, f.resolved, name);
+    engine::CreateOptions create = o.create;
+    create.volumes_dir = engine::volumes_dir(eng.paths().root);
+    return eng.create(create, f.resolved, name);
 }
 
 // Starts the task; a failed start sets the exit status docker gives it and, for --rm,

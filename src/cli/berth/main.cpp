@@ -76,6 +76,7 @@ int berth_main(int argc, char** argv) {
         ->capture_default_str();
     add_image_commands(app, ctx);
     add_container_commands(app, ctx);
+    add_volume_commands(app, ctx);
     app.require_subcommand(1);
 
     try {
