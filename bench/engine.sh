@@ -15,9 +15,10 @@
 #   berth+runc   berth --runtime runc: like for like with podman's runtime
 #   podman       podman run with crun, or runc when crun fails (crun 1.8 refuses this host's
 #                hybrid cgroup layout); the table says which
-# Part 2: `run -d IMAGE sleep 3600` COUNT times back to back per engine: time per container,
-# then the summed VmRSS and PSS (/proc/PID/smaps_rollup) of all berth-monitor processes of
-# this run root vs all conmon processes of this podman run root; then `rm -f` of all, timed.
+# Part 2: `run -d --network none IMAGE sleep 3600` COUNT times back to back per engine: time
+# per container, then the summed VmRSS and PSS (/proc/PID/smaps_rollup) of all berth-monitor
+# processes of this run root vs all conmon processes of this podman run root; then `rm -f` of
+# all, timed.
 #
 # Both engines are hermetic: own --root/--runroot in a temp dir, the busybox archive from
 # scripts/make-busybox-image.sh loaded into each. podman runs with --cgroup-manager cgroupfs,
@@ -167,7 +168,9 @@ if skip_many != "1":
         ups, ids = [], []
         t0 = now()
         for i in range(count):
-            dt, cid = call(base + ["run", "-d", *extra, image, "sleep", "3600"])
+            # --network none: podman's default network would make a bridge and firewall rules
+            # in the host's own namespace.
+            dt, cid = call(base + ["run", "-d", "--network", "none", *extra, image, "sleep", "3600"])
             ups.append(dt)
             ids.append(cid.strip())
             print(f"engine.sh: {name}: run -d {i + 1}/{count}", file=sys.stderr, end="\r")
