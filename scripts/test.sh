@@ -12,9 +12,9 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh --tests || exit 1
 scripts/build.sh build || exit 1
-# The sanitizer build is for the unit tests only.
-BUILD_TARGETS=berth-unit-tests scripts/build.sh build-asan -DBERTH_SANITIZE=ON \
-    -DCMAKE_BUILD_TYPE=Debug || exit 1
+# The sanitizer build is for the unit tests, and the helpers they run from their own directory.
+BUILD_TARGETS="berth-unit-tests berth-init berth-host-local berth-loopback" scripts/build.sh \
+    build-asan -DBERTH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug || exit 1
 
 results=$(mktemp -d /tmp/berth-test-results.XXXXXX)
 trap 'rm -rf "$results"' EXIT
