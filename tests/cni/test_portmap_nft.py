@@ -391,19 +391,3 @@ def test_udp_conntrack_of_earlier_flows_cleared(topo):
     assert topo.plugin("DEL", conf)[0] == 0
     # ...and after DEL the old DNATed entry no longer steers the flow to the container.
     assert topo.client(topo.out, "udp", "192.168.99.1", 5353, sport=40000).startswith("fail")
-
-
-def test_faster_than_reference(topo):
-    if not os.access(REFERENCE, os.X_OK):
-        pytest.skip("reference portmap missing")
-    conf = topo.config(mappings=[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}])
-
-    def cycle(exe, n=5):
-        start = time.monotonic()
-        for _ in range(n):
-            assert topo.plugin("ADD", conf, exe=exe)[0] == 0
-            assert topo.plugin("DEL", conf, exe=exe)[0] == 0
-        return time.monotonic() - start
-
-    berth, reference = cycle(BERTH), cycle(REFERENCE)
-    assert berth < reference, (berth, reference)
