@@ -22,69 +22,14 @@
 #include "net/netlink/netns.h"
 #include "net/netlink/socket.h"
 #include "net/netlink/vxlan.h"
+#include "test_netns.h"
 
 namespace berth::net {
 namespace {
 
 using namespace netlink;  // NOLINT
 
-// A network namespace that lives as long as this object (see net_netlink_test.cpp): a helper
-// thread unshares it and hands back its fd; closing the fd and the socket destroys it.
-class ExtNetns {
-  public:
-    static Result<ExtNetns> create() {
-        Result<UniqueFd> fd = Error(EINVAL);
-        std::thread helper([&] {
-            if (::unshare(CLONE_NEWNET) < 0) {
-                fd = ErrnoError() << "unshare(CLONE_NEWNET)";
-                return;
-            }
-            fd = current_netns();
-        });
-        helper.join();
-        if (!fd) return std::move(fd).error();
-        ExtNetns ns;
-        ns.fd_ = std::move(fd).value();
-        auto nl = NetlinkSocket::open_in(ns.fd_);
-        if (!nl) return std::move(nl).error();
-        ns.nl_.emplace(std::move(nl).value());
-        auto lo = get_link(*ns.nl_, "lo");
-        if (!lo) return std::move(lo).error();
-        if (auto r = set_link_up(*ns.nl_, lo->index, true); !r) return std::move(r).error();
-        return ns;
-    }
-
-    BorrowedFd fd() const { return fd_; }
-    NetlinkSocket& nl() { return *nl_; }
-    std::string path() const {
-        return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_.get());
-    }
-    // Runs a shell command inside the namespace and returns its stdout.
-    std::string run(const std::string& cmd) const {
-        std::string full = "nsenter --net=" + path() + " -- " + cmd + " 2>/dev/null";
-        std::string out;
-        FILE* p = ::popen(full.c_str(), "r");
-        if (!p) return out;
-        char buf[4096];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-        ::pclose(p);
-        return out;
-    }
-    nlohmann::json run_json(const std::string& cmd) const {
-        return nlohmann::json::parse(run(cmd), nullptr, /*allow_exceptions=*/false);
-    }
-
-  private:
-    UniqueFd fd_;
-    std::optional<NetlinkSocket> nl_;
-};
-
-#define ASSERT_OK(expr)                                             \
-    do {                                                            \
-        auto&& r_ = (expr);                                         \
-        ASSERT_TRUE(r_.ok()) << #expr << ": " << r_.error().what(); \
-    } while (0)
+using testing::TestNetns;
 
 IpAddr ip(const char* text) {
     return IpAddr::parse(text).value();
@@ -97,14 +42,14 @@ class NetlinkExtTest : public ::testing::Test {
   protected:
     void SetUp() override {
         if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
-        auto a = ExtNetns::create();
+        auto a = TestNetns::create();
         ASSERT_TRUE(a.ok()) << a.error().what();
         a_.emplace(std::move(a).value());
     }
-    ExtNetns& ns() { return *a_; }
+    TestNetns& ns() { return *a_; }
     NetlinkSocket& nl() { return a_->nl(); }
 
-    int index_of(ExtNetns& n, const std::string& name) {
+    int index_of(TestNetns& n, const std::string& name) {
         auto l = get_link(n.nl(), name);
         EXPECT_TRUE(l.ok()) << l.error().what();
         return l.ok() ? l->index : 0;
@@ -119,7 +64,7 @@ class NetlinkExtTest : public ::testing::Test {
     }
 
   private:
-    std::optional<ExtNetns> a_;
+    std::optional<TestNetns> a_;
 };
 
 TEST(MacAddrTest, ParseAndPrint) {
@@ -577,14 +522,14 @@ TEST_F(NetlinkExtTest, BridgePortFdbStaticAndVlan) {
 // entries the way a flannel-like overlay programs them: the peer's overlay IP to its VTEP MAC
 // (neighbour) and that MAC to the peer's underlay IP (FDB). Traffic then crosses the overlay.
 TEST_F(NetlinkExtTest, VxlanOverlayBetweenTwoNamespacesPings) {
-    auto other = ExtNetns::create();
+    auto other = TestNetns::create();
     ASSERT_OK(other);
-    ExtNetns& a = ns();
-    ExtNetns& b = *other;
+    TestNetns& a = ns();
+    TestNetns& b = *other;
     ASSERT_OK(
         create_veth(a.nl(), {.name = "ul0", .peer_name = "ul0", .peer_netns_fd = b.fd().get()}));
     struct Host {
-        ExtNetns& ns;
+        TestNetns& ns;
         IpNet underlay;
         IpNet overlay;
         MacAddr vtep_mac;

@@ -16,68 +16,18 @@
 
 #include "net/netlink/address.h"
 #include "net/netlink/link.h"
+#include "net/netlink/link_delete_detached.h"
 #include "net/netlink/netns.h"
 #include "net/netlink/route.h"
 #include "net/netlink/socket.h"
+#include "test_netns.h"
 
 namespace berth::net {
 namespace {
 
 using namespace netlink;  // NOLINT
 
-// A network namespace that lives exactly as long as this object: a helper thread unshares it and
-// hands back an fd of its namespace, then ends. Closing the fd (and the socket) destroys the
-// namespace with everything in it; there is no mount or file to clean up.
-class TestNetns {
-  public:
-    static Result<TestNetns> create() {
-        Result<UniqueFd> fd = Error(EINVAL);
-        std::thread helper([&] {
-            if (::unshare(CLONE_NEWNET) < 0) {
-                fd = ErrnoError() << "unshare(CLONE_NEWNET)";
-                return;
-            }
-            fd = current_netns();
-        });
-        helper.join();
-        if (!fd) return std::move(fd).error();
-        TestNetns ns;
-        ns.fd_ = std::move(fd).value();
-        auto nl = NetlinkSocket::open_in(ns.fd_);
-        if (!nl) return std::move(nl).error();
-        ns.nl_.emplace(std::move(nl).value());
-        auto lo = get_link(*ns.nl_, "lo");
-        if (!lo) return std::move(lo).error();
-        if (auto r = set_link_up(*ns.nl_, lo->index, true); !r) return std::move(r).error();
-        return ns;
-    }
-
-    BorrowedFd fd() const { return fd_; }
-    NetlinkSocket& nl() { return *nl_; }
-    // A path other processes can open to enter the namespace.
-    std::string path() const {
-        return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_.get());
-    }
-    // Runs a shell command inside the namespace and returns its stdout.
-    std::string run(const std::string& cmd) const {
-        std::string full = "nsenter --net=" + path() + " -- " + cmd + " 2>/dev/null";
-        std::string out;
-        FILE* p = ::popen(full.c_str(), "r");
-        if (!p) return out;
-        char buf[4096];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-        ::pclose(p);
-        return out;
-    }
-    nlohmann::json run_json(const std::string& cmd) const {
-        return nlohmann::json::parse(run(cmd), nullptr, /*allow_exceptions=*/false);
-    }
-
-  private:
-    UniqueFd fd_;
-    std::optional<NetlinkSocket> nl_;
-};
+using testing::TestNetns;
 
 class NetlinkTest : public ::testing::Test {
   protected:
@@ -103,12 +53,6 @@ class NetlinkTest : public ::testing::Test {
     std::optional<TestNetns> node_;
     std::optional<TestNetns> ctr_;
 };
-
-#define ASSERT_OK(expr)                                             \
-    do {                                                            \
-        auto&& r_ = (expr);                                         \
-        ASSERT_TRUE(r_.ok()) << #expr << ": " << r_.error().what(); \
-    } while (0)
 
 TEST_F(NetlinkTest, FreshNamespaceHoldsOnlyLoopback) {
     auto links = list_links(node().nl());
@@ -242,6 +186,31 @@ TEST_F(NetlinkTest, VethPeerCreatedInAnotherNamespaceAndEnslaved) {
     // Deleting one end removes the pair, in both namespaces.
     ASSERT_OK(delete_link(ctr().nl(), peer.index));
     EXPECT_EQ(get_link(node().nl(), "veth-host").error().errno_value(), ENODEV);
+}
+
+// The deletion returns once the kernel announces the pair gone; the holder that sent it exits
+// after this process's sockets are no longer needed (here: the test process lives on, so it
+// stays until then, and is found by its name).
+TEST_F(NetlinkTest, DetachedDeleteReturnsWithThePairGone) {
+    ASSERT_OK(create_bridge(node().nl(), {.name = "br-test"}));
+    int br = must_get(node(), "br-test").index;
+    ASSERT_OK(set_link_up(node().nl(), br, true));
+    ASSERT_OK(create_veth(node().nl(), {.name = "veth-host",
+                                        .peer_name = "eth0",
+                                        .peer_netns_fd = ctr().fd().get(),
+                                        .master = br,
+                                        .up = true}));
+    int host = must_get(node(), "veth-host").index;
+    auto r = in_netns(node().fd(), [&] { return delete_link_detached(host); });
+    ASSERT_OK(r);
+    EXPECT_EQ(get_link(node().nl(), "veth-host").error().errno_value(), ENODEV);
+    EXPECT_EQ(get_link(ctr().nl(), "eth0").error().errno_value(), ENODEV);
+    EXPECT_EQ(node().run("ip -o link show veth-host"), "");
+
+    // A second deletion of the same index is the kernel's ENODEV, reported by the holder.
+    auto again = in_netns(node().fd(), [&] { return delete_link_detached(host); });
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().errno_value(), ENODEV);
 }
 
 TEST_F(NetlinkTest, MoveLinkToNamespaceWithRename) {

@@ -14,9 +14,11 @@
 #include "net/cni/host_local.h"
 #include "net/cni/invoke.h"
 #include "net/netlink/bridge_port.h"
+#include "net/netlink/link_delete_detached.h"
 #include "net/netlink/netns.h"
 #include "net/nft/mac_spoof.h"
 #include "net/nft/masquerade.h"
+#include "net/nft/nft.h"
 
 namespace berth::net::bridge {
 
@@ -254,9 +256,8 @@ Outcome bridge_del(const CmdArgs& args) {
     auto conf_r = parse_bridge_config(args.config, args.args);
     if (!conf_r) return config_failure(conf_r.error());
     const BridgeConfig& conf = *conf_r;
-    // nftables first: deleted set elements are freed after an RCU grace period, and the kernel
-    // waits for that when the nft netlink socket is closed (at exit). Deleting the veth below
-    // waits for grace periods anyway (rcu_barrier), so by exit there is nothing left to wait for.
+    // nftables first, so the holder that deletes the veth below also holds the nft socket and
+    // takes the kernel's wait for freeing the deleted elements (nft::defer_socket_release).
     if (conf.ip_masq)
         if (auto r = nft::del_masquerade(conf.name, attachment_id(args), prev_addresses(conf)); !r)
             return internal(r.error());
@@ -270,16 +271,16 @@ Outcome bridge_del(const CmdArgs& args) {
         Outcome o = run_ipam(conf, args, "DEL");
         if (o.error) return o;
     }
-    auto nl = NetlinkSocket::open();
-    if (!nl) return internal(nl.error());
     // Deleting the host end deletes the pair, wherever the container end is.
-    auto host = netlink::get_link(*nl, host_veth_name(args.container_id, args.ifname));
+    auto host = netlink::link_index_unlocked(host_veth_name(args.container_id, args.ifname));
     if (host) {
-        auto r = netlink::delete_link(*nl, host->index);
+        auto r = netlink::delete_link_detached(*host);
         if (!r && r.error().errno_value() != ENODEV) return internal(r.error());
-    } else if (host.error().errno_value() != ENODEV) {
-        return internal(host.error());
-    } else if (!args.netns.empty()) {
+        return Outcome::ok();
+    }
+    if (host.error().errno_value() != ENODEV) return internal(host.error());
+    if (conf.ip_masq || conf.mac_spoof_check) (void)nft::defer_socket_release();
+    if (!args.netns.empty()) {
         // No host veth of ours: an attachment made by another bridge plugin (a random host
         // veth name), or already gone. A missing namespace means nothing is left in it.
         if (auto netns = open_netns(args.netns)) {

@@ -1,9 +1,15 @@
 #include "net/nft/nft.h"
 
+#include <linux/membarrier.h>
 #include <nftables/libnftables.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <optional>
+
+#include "base/detached_holder.h"
 
 namespace berth::net::nft {
 
@@ -68,6 +74,20 @@ Result<Context*> thread_context() {
 Result<void> apply(std::string_view script) {
     Context* ctx = BERTH_TRY(thread_context());
     return ctx->apply(script);
+}
+
+Result<void> defer_socket_release() {
+    // The holder first waits out a grace period, so that by the time it releases the sockets the
+    // kernel's own work has usually freed the elements already. Otherwise the release would
+    // flush that work while holding the nf_tables commit mutex, and the next plugin's
+    // transaction (the next DEL in a teardown) would wait for it.
+    BERTH_TRY(spawn_detached_holder([] {
+        ::syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+        const timespec settle{0, 2'000'000};
+        ::nanosleep(&settle, nullptr);
+        return 0;
+    }));
+    return {};
 }
 
 }  // namespace berth::net::nft

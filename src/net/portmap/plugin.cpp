@@ -118,6 +118,8 @@ Outcome portmap_del(const CmdArgs& args) {
                                   nft::attachment_tag(attachment_of(args)), elements, known);
     if (!r) return Outcome::fail(cni::kInternal, r.error());
     if (auto ct = clear_udp_conntrack(*c); !ct) return Outcome::fail(cni::kInternal, ct.error());
+    // Best effort: without a holder the release waits at exit, as it always did.
+    (void)nft::defer_socket_release();
     return Outcome::ok();
 }
 
