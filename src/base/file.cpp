@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <string>
 #include <vector>
 
 namespace berth {
@@ -51,7 +52,10 @@ Result<void> write_file(const std::string& path, std::string_view data, bool cre
 }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
-    std::string tmp = path + ".tmp";
+    // A name of our own (concurrent writers of one file must not share a temporary), ending in
+    // .tmp as directory listings that skip temporaries expect.
+    std::string tmp =
+        path + "." + std::to_string(::getpid()) + "-" + std::to_string(::gettid()) + ".tmp";
     {
         UniqueFd fd = BERTH_TRY(open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
         auto r = write_all(fd, data);
@@ -77,10 +81,13 @@ Result<void> mkdir_p(const std::string& path, mode_t mode) {
     }
     if (errno != ENOENT) return ErrnoError() << "mkdir `" << path << "`";
     std::string parent = path_dirname(path);
-    if (parent != path) BERTH_TRY(mkdir_p(parent, mode));
-    if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST)
-        return ErrnoError() << "mkdir `" << path << "`";
-    return {};
+    // Another process may remove an empty parent between our two mkdirs (gc removes empty
+    // cgroup parents like /berth): make it again, a few times.
+    for (int attempt = 0;; ++attempt) {
+        if (parent != path) BERTH_TRY(mkdir_p(parent, mode));
+        if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return {};
+        if (errno != ENOENT || attempt == 3) return ErrnoError() << "mkdir `" << path << "`";
+    }
 }
 
 static Result<void> remove_tree_at(int dirfd, const char* name, dev_t dev) {

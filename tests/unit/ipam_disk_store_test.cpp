@@ -101,16 +101,16 @@ TEST_F(DiskStoreTest, LeftoverTemporaryIsNotAReservation) {
 
 TEST_F(DiskStoreTest, AllocationIsRecordedAndReturnedOrNeither) {
     DiskStore store = open();
-    // Make the last_reserved_ip update fail: its temporary name is taken by a directory.
-    ASSERT_TRUE(mkdir_p(root_ + "/net1/last_reserved_ip.0.tmp").ok());
+    // Make the last_reserved_ip update fail: a directory cannot be replaced by the new file.
+    ASSERT_TRUE(mkdir_p(root_ + "/net1/last_reserved_ip.0/x").ok());
     RangeSet set{Range{IpNet::parse("10.1.2.0/24").value()}};
     ASSERT_TRUE(canonicalize(set).ok());
     auto r = allocate_all({set}, store, "ctr1", "eth0");
     ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.error().what().find("last_reserved_ip.0.tmp"), std::string::npos)
+    EXPECT_NE(r.error().what().find("last_reserved_ip.0"), std::string::npos)
         << r.error().what();
     EXPECT_TRUE(store.list()->empty());  // not recorded either
-    ASSERT_TRUE(remove_all(root_ + "/net1/last_reserved_ip.0.tmp").ok());
+    ASSERT_TRUE(remove_all(root_ + "/net1/last_reserved_ip.0").ok());
     auto ok = allocate_all({set}, store, "ctr1", "eth0");
     ASSERT_TRUE(ok.ok()) << ok.error().what();
     EXPECT_EQ(ok->at(0).address.str(), "10.1.2.2/24");
