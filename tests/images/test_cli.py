@@ -211,6 +211,8 @@ def test_push_then_pull(berth, berth_bin, busybox_tar, tmp_root, registry_factor
 
 # What the multi-layer test image (scripts/make-test-images.sh "layers") must look like from
 # inside a container: whiteouts, an opaque directory, re-added files, hard links, modes.
+# (/etc/hostname inside is the container's own, bind-mounted as docker does: the image's layer-2
+# version is read with `berth cp` from a created container.)
 IN_CONTAINER_CHECK = """
 cat /etc/removeme; ls /gone; ls /opq; cat /etc/hostname
 stat -c '%h %a' /usr/share/hl/one; stat -c '%a' /usr/bin/suid /etc/secret
@@ -219,7 +221,7 @@ readlink /etc/abs-link; cat /implicit/deep/file
 IN_CONTAINER_WANT = """back in layer 3
 new
 newer
-layer2
+multilayer
 3 644
 4750
 600
@@ -245,8 +247,13 @@ def test_pull_push_pull_run_multilayer(berth, berth_bin, tmp_root, registry_fact
     fresh = Berth(berth_bin, tmp_root, name="fresh")
     image_id = fresh.run("pull", *flags, dest).stdout.strip()
     assert image_id == berth.inspect(src)["Id"]
-    out = fresh.run("run", "--rm", "--network", "none", dest, "sh", "-c", IN_CONTAINER_CHECK)
+    out = fresh.run("run", "--rm", "--network", "none", "--hostname", "multilayer", dest, "sh",
+                    "-c", IN_CONTAINER_CHECK)
     assert out.stdout == IN_CONTAINER_WANT
+    fresh.run("create", "--name", "files", dest)
+    fresh.run("cp", "files:/etc/hostname", tmp_root / "hostname")
+    assert (tmp_root / "hostname").read_text() == "layer2\n"
+    fresh.run("rm", "files")
     # --rm left no container behind; the image stays.
     assert fresh.run("ps", "-a", "-q").stdout.strip() == ""
     assert fresh.names() == [dest]
