@@ -135,6 +135,10 @@ Result<void> ContainerStore::remove(const std::string& id) {
     return db_->run("DELETE FROM containers WHERE id = ?", id);
 }
 
+Result<void> ContainerStore::update_spec(const std::string& id, const std::string& spec) {
+    return db_->run("UPDATE containers SET spec = ? WHERE id = ?", spec, id);
+}
+
 bool ContainerStore::name_taken(const std::string& ns, const std::string& name) const {
     auto r = query("WHERE namespace = ? AND name = ?", {ns, name});
     return r.ok() && !r->empty();

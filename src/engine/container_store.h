@@ -47,6 +47,8 @@ class ContainerStore {
     // Every container of every namespace (gc).
     Result<std::vector<ContainerRecord>> list_all() const;
     Result<void> remove(const std::string& id);
+    // Replaces a container's stored config.json (`berth update`'s new limits).
+    Result<void> update_spec(const std::string& id, const std::string& spec);
     bool name_taken(const std::string& ns, const std::string& name) const;
 
   private:

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
@@ -18,9 +19,12 @@
 #include "base/scope_guard.h"
 #include "base/signals.h"
 #include "base/strings.h"
+#include "engine/container_lock.h"
+#include "engine/lifecycle.h"
 #include "engine/monitor_launch.h"
 #include "engine/netns.h"
 #include "engine/rootfs.h"
+#include "engine/run_command.h"
 #include "engine/user_lookup.h"
 
 namespace berth::engine {
@@ -71,14 +75,20 @@ Result<void> check_restart_policy(const std::string& policy) {
                          << "`: want no, on-failure[:N], always or unless-stopped";
 }
 
-int start_failure_exit_code(const std::string& message) {
-    // What docker and podman look for in the runtime's message.
+int start_failure_exit_code(const std::string& runtime_message) {
+    // What docker and podman look for in the runtime's message, ignoring case as podman does:
+    // crun says "No such file or directory" (strerror), runc "no such file or directory". crun's
+    // "open executable: Operation not permitted" (the command is a directory) is 126; other
+    // EPERMs of the runtime stay its own failures (125).
+    std::string message = runtime_message;
+    for (char& ch : message) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     if (contains(message, "executable file not found") ||
         contains(message, "no such file or directory")) {
         return 127;
     }
     if (contains(message, "permission denied") || contains(message, "exec format error") ||
-        contains(message, "not a directory") || contains(message, "is a directory")) {
+        contains(message, "not a directory") || contains(message, "is a directory") ||
+        contains(message, "open executable")) {
         return 126;
     }
     return 125;
@@ -93,10 +103,7 @@ Result<Engine> Engine::open(const Paths& paths) {
 
 Result<ContainerRecord> Engine::create(const CreateOptions& o, const image::ResolvedImage& img,
                                        const std::string& image_name) {
-    if (o.network != "none" && o.network != "host") {
-        return Error(EINVAL) << "--network `" << o.network
-                             << "`: only `none` and `host` are supported so far";
-    }
+    network::ContainerNet net = BERTH_TRY(prepare_network(o, img.config));
     BERTH_TRY(check_restart_policy(o.restart));
     image::UnpackOptions unpack;
     unpack.same_owner = ::geteuid() == 0;
@@ -122,7 +129,7 @@ Result<ContainerRecord> Engine::create(const CreateOptions& o, const image::Reso
     r.log_path = paths_.log_path(r.id);
     r.runtime =
         BERTH_TRY_CTX(find_helper(o.runtime.empty() ? "berth-runtime" : o.runtime), "--runtime");
-    r.network = o.network;
+    r.network = net.mode == "container" ? "container:" + net.container_id : o.network;
     r.auto_remove = o.auto_remove;
 
     std::string user_spec = o.user ? *o.user : img.config.user;
@@ -141,6 +148,7 @@ Result<ContainerRecord> Engine::create(const CreateOptions& o, const image::Reso
     BERTH_TRY(mkdir_p(paths_.upper_dir(r.id), 0755));
     BERTH_TRY(mkdir_p(paths_.work_dir(r.id), 0700));
     auto undo = make_scope_guard([&] { (void)remove_all(paths_.state_dir(r.id)); });
+    BERTH_TRY(network::save_container_net(paths_.state_dir(r.id), net));
     // A generated name may be taken: try others (docker retries too).
     for (int attempt = 0;; ++attempt) {
         r.name = o.name.empty() ? random_name(r.id) : o.name;
@@ -155,8 +163,12 @@ Result<ContainerRecord> Engine::create(const CreateOptions& o, const image::Reso
     return r;
 }
 
-Result<pid_t> Engine::start(const ContainerRecord& r) {
+Result<pid_t> Engine::start(const ContainerRecord& r, const StartAttach& attach) {
     std::string task_dir = paths_.task_dir(r.id);
+    // Held until the monitor has written task.json: a look meanwhile must not take the task
+    // for lost (lifecycle.h).
+    ContainerLock lock = BERTH_TRY(lock_container(paths_, r.id));
+    forget_task_started(paths_, r.id);
     // A previous run's task dir (the monitor is gone: callers checked) goes first.
     BERTH_TRY(remove_all(task_dir));
     if (path_exists(path_join(paths_.runtime_root(r.runtime), r.id))) {
@@ -172,17 +184,19 @@ Result<pid_t> Engine::start(const ContainerRecord& r) {
     } catch (const std::exception& e) {
         return Error(EINVAL) << "container " << r.id << ": stored config.json: " << e.what();
     }
-    if (r.network == "none") {
-        std::string netns = paths_.netns_path(r.id);
-        BERTH_TRY(create_netns(netns));
-        for (auto& ns : spec["linux"]["namespaces"]) {
-            if (ns["type"] == "network") ns["path"] = netns;
-        }
-    }
+    // The netns (or another container's), CNI attachments, /etc/hosts and friends.
+    BERTH_TRY(start_network(r, spec));
+    auto network_undo = make_scope_guard([&] { release_network(r); });
     BERTH_TRY(write_file_atomic(path_join(paths_.bundle_dir(r.id), "config.json"),
                                 spec.dump(1, '\t') + "\n", 0600));
     std::string runtime_root = paths_.runtime_root(r.runtime);
     BERTH_TRY(mkdir_p(runtime_root, 0700));
+    // gc meets runtime state whose row is gone: it needs the binary, which a name alone does not
+    // find when --runtime was a path outside berth's directory and $PATH.
+    std::string runtime_path_file = runtime_root + ".path";
+    if (auto known = read_file(runtime_path_file); !known.ok() || *known != r.runtime) {
+        BERTH_TRY(write_file_atomic(runtime_path_file, r.runtime, 0600));
+    }
 
     MonitorArgs a;
     a.monitor = BERTH_TRY(find_helper("berth-monitor"));
@@ -195,7 +209,33 @@ Result<pid_t> Engine::start(const ContainerRecord& r) {
     a.restart = r.restart_policy;
     a.stop_signal = r.stop_signal;
     a.stop_timeout = r.stop_timeout;
-    return launch_monitor(a);
+    // -t and -i, as create recorded them in config.json.
+    const OJson& process = spec["process"];
+    a.terminal = process.contains("terminal") && process["terminal"] == true;
+    a.stdin_open = spec.contains("annotations") && spec["annotations"].contains(kStdinAnnotation) &&
+                   spec["annotations"][kStdinAnnotation] == "true";
+    a.attach_fd = attach.monitor_end;
+    a.console_rows = attach.rows;
+    a.console_cols = attach.cols;
+    // --rm: the monitor has the container removed once the task is over, whoever is left.
+    if (r.auto_remove) a.exit_command = BERTH_TRY(cleanup_command(paths_, r.id));
+    if (!r.auto_remove && r.network != "host" && r.network != "none" &&
+        !r.network.starts_with("container:")) {
+        // CNI attachments go when the task is over for good: `container cleanup` without --rm.
+        a.exit_command = BERTH_TRY(cleanup_command(paths_, r.id));
+        std::erase(a.exit_command, std::string("--rm"));
+    }
+    pid_t pid = BERTH_TRY(launch_monitor(a));
+    network_undo.dismiss();
+    (void)note_task_started(paths_, r.id);  // fails only when a --rm cleanup was faster
+    return pid;
+}
+
+Result<std::string> Engine::mount(const ContainerRecord& r) {
+    auto lowers = BERTH_TRY(lower_dirs(images_, r));
+    BERTH_TRY(mount_rootfs(lowers, paths_.upper_dir(r.id), paths_.work_dir(r.id),
+                           paths_.rootfs_dir(r.id)));
+    return paths_.rootfs_dir(r.id);
 }
 
 ContainerView Engine::view(ContainerRecord record) {
@@ -203,6 +243,15 @@ ContainerView Engine::view(ContainerRecord record) {
     v.record = std::move(record);
     std::string task_dir = paths_.task_dir(v.record.id);
     auto task = read_task(task_dir);
+    if (task.ok() && !*task) {
+        // No task.json: never started, removed meanwhile, or its run root state was lost.
+        auto now = containers_.find(v.record.ns, v.record.id);
+        if (!now.ok() && now.error().errno_value() == ENOENT) {
+            v.state = "removed";
+            return v;
+        }
+        if (auto lost = recover_lost_task(v.record)) *task = std::move(lost);
+    }
     if (!task.ok() || !*task) {
         v.state = "created";
         return v;
@@ -220,6 +269,7 @@ ContainerView Engine::view(ContainerRecord record) {
                 code = 128 + SIGKILL;
             }
             (void)runtime_delete(v.record.runtime, v.record.id);
+            (void)remove_container_cgroups(v.record.ns, v.record.id);
             if (auto w = write_monitor_lost(task_dir, t, code); !w.ok()) {
                 log::warn(w.error().what());
             }
@@ -227,6 +277,7 @@ ContainerView Engine::view(ContainerRecord record) {
     }
     if (t.status == "stopped") {
         v.state = "exited";
+        sync_task_started(paths_, v.record.id, t);  // the exit status outlives a reboot
     } else if (t.status == "created") {
         v.state = "created";
     } else {
@@ -242,13 +293,19 @@ Result<ContainerView> Engine::find(const std::string& ref) {
 
 Result<std::vector<ContainerView>> Engine::list() {
     std::vector<ContainerView> out;
-    for (auto& r : BERTH_TRY(containers_.list(paths_.ns))) out.push_back(view(std::move(r)));
+    for (auto& r : BERTH_TRY(containers_.list(paths_.ns))) {
+        ContainerView v = view(std::move(r));
+        if (v.state != "removed") out.push_back(std::move(v));  // by its --rm exit command
+    }
     return out;
 }
 
 Result<void> Engine::stop(const ContainerView& c, std::optional<int> timeout,
                           std::string* warning) {
-    if (!c.running() && c.state != "created") return {};
+    if (!c.running() && c.state != "created") {
+        if (c.state == "exited") release_network(c.record);  // it ended on its own
+        return {};
+    }
     if (!c.task) return {};  // created, never started
     int t = timeout.value_or(c.record.stop_timeout);
     if (t < 0) t = 0;
@@ -280,6 +337,7 @@ Result<void> Engine::stop(const ContainerView& c, std::optional<int> timeout,
     if (done.running()) {
         return Error(ETIMEDOUT) << "container " << c.record.name << " did not stop";
     }
+    release_network(c.record);  // the attachments live from start to stop
     return {};
 }
 
@@ -302,14 +360,24 @@ Result<ContainerView> Engine::wait(const ContainerRecord& record, int timeout_ms
     if (timeout_ms >= 0) deadline = now_ms() + uint64_t(timeout_ms);
     for (;;) {
         ContainerView v = view(record);
-        if (v.state == "exited") return v;
+        if (v.state == "exited" || v.state == "removed") return v;
         if (deadline && now_ms() >= deadline) return v;
         // Wakes on every task.json rename; the timeout catches a monitor that dies silently.
         wait_for_change(task_dir, 250);
     }
 }
 
-Result<void> Engine::remove(const ContainerView& c, bool force) {
+Result<void> Engine::remove(const ContainerView& seen, bool force) {
+    // rm, gc and a --rm exit command may remove the same container at once: one at a time, and
+    // whoever comes second finds it gone, which is success.
+    ContainerLock lock = BERTH_TRY(lock_container(paths_, seen.record.id));
+    auto record = containers_.find(seen.record.ns, seen.record.id);
+    if (!record.ok()) {
+        if (record.error().errno_value() != ENOENT) return std::move(record).error();
+        lock.container_gone();
+        return {};
+    }
+    const ContainerView c = view(std::move(*record));
     if (c.running() || (c.state == "created" && c.task)) {
         if (!force) {
             return Error(EBUSY) << "cannot remove container " << c.record.id
@@ -324,40 +392,27 @@ Result<void> Engine::remove(const ContainerView& c, bool force) {
 Result<void> Engine::runtime_delete(const std::string& runtime, const std::string& id) {
     std::vector<std::string> args = {runtime,  "--root",  paths_.runtime_root(runtime),
                                      "delete", "--force", id};
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0) return ErrnoError() << "fork";
-    if (pid == 0) {
-        int null = ::open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            ::dup2(null, 0);
-            ::dup2(null, 1);
-            ::dup2(null, 2);
-        }
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        return Error(EIO) << runtime << " delete --force " << id << " failed";
-    }
+    CommandOutcome r = BERTH_TRY(run_command(std::move(args)));
+    if (!r.succeeded()) return Error(EIO) << runtime << " delete --force " << id << " failed";
     return {};
 }
 
 Result<void> Engine::cleanup(const ContainerRecord& r) {
+    ContainerLock lock = BERTH_TRY(lock_container(paths_, r.id));
+    forget_task_started(paths_, r.id);  // first: see lifecycle.h
     if (path_exists(path_join(paths_.runtime_root(r.runtime), r.id))) {
         (void)runtime_delete(r.runtime, r.id);
     }
+    (void)remove_container_cgroups(r.ns, r.id);  // and the /berth parents once empty
     BERTH_TRY(unmount_tree(paths_.bundle_dir(r.id)));
-    if (r.network == "none") BERTH_TRY(remove_netns(paths_.netns_path(r.id)));
+    release_network(r);  // CNI DEL and the netns
     BERTH_TRY(remove_all(paths_.bundle_dir(r.id)));
     BERTH_TRY(remove_all(paths_.task_dir(r.id)));
     BERTH_TRY(remove_all(paths_.state_dir(r.id)));
-    return containers_.remove(r.id);
+    BERTH_TRY(containers_.remove(r.id));
+    (void)::unlink(removal_hold_path(paths_, r.id).c_str());  // a killed `run --rm` left it
+    lock.container_gone();
+    return {};
 }
 
 }  // namespace berth::engine

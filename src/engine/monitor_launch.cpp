@@ -62,6 +62,22 @@ Result<pid_t> launch_monitor(const MonitorArgs& a) {
                                      std::to_string(a.stop_timeout),
                                      "--ready-fd",
                                      "3"};
+    if (!a.exit_command.empty()) {
+        argv.insert(argv.end(), {"--exit-command", a.exit_command.front()});
+        for (size_t i = 1; i < a.exit_command.size(); i++) {
+            argv.insert(argv.end(), {"--exit-command-arg", a.exit_command[i]});
+        }
+    }
+    if (a.terminal) argv.push_back("--terminal");
+    if (a.stdin_open) argv.push_back("--stdin");
+    if (a.attach_fd >= 0) {
+        argv.push_back("--attach-fd");
+        argv.push_back("4");
+    }
+    if (a.terminal && a.console_rows > 0 && a.console_cols > 0) {
+        argv.push_back("--console-size");
+        argv.push_back(std::to_string(a.console_rows) + "x" + std::to_string(a.console_cols));
+    }
     std::vector<char*> cargv;
     for (auto& s : argv) cargv.push_back(s.data());
     cargv.push_back(nullptr);
@@ -74,9 +90,11 @@ Result<pid_t> launch_monitor(const MonitorArgs& a) {
     pid_t pid = ::fork();
     if (pid < 0) return ErrnoError() << "fork";
     if (pid == 0) {
-        // Only what the monitor must have: stdio and the ready pipe as fd 3.
+        // Only what the monitor must have: stdio, the ready pipe as fd 3, the attach socket as
+        // fd 4 (moved out of the way first: it may be 3 itself).
+        int attach = a.attach_fd >= 0 ? ::fcntl(a.attach_fd, F_DUPFD_CLOEXEC, 10) : -1;
         if (::dup2(null.get(), 0) < 0 || ::dup2(null.get(), 1) < 0 || ::dup2(err.get(), 2) < 0 ||
-            ::dup2(ready.second.get(), 3) < 0) {
+            ::dup2(ready.second.get(), 3) < 0 || (a.attach_fd >= 0 && ::dup2(attach, 4) < 0)) {
             ::_exit(127);
         }
         ::execv(cargv[0], cargv.data());

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -18,6 +19,15 @@ struct MonitorArgs {
     std::string restart = "no";
     std::string stop_signal = "SIGTERM";
     int stop_timeout = 10;
+    // --terminal and --stdin (engine/spec_builder.h: process.terminal, kStdinAnnotation).
+    bool terminal = false;
+    bool stdin_open = false;
+    // A connected SOCK_SEQPACKET socket the monitor gets as its first attach client (fd 4,
+    // --attach-fd), and the pty's size before start (--console-size); -1 / 0: none.
+    int attach_fd = -1;
+    unsigned short console_rows = 0, console_cols = 0;
+    // berth-monitor's --exit-command and its arguments; empty: none.
+    std::vector<std::string> exit_command;
 };
 
 // The container's init pid once the task runs. A failed create/start comes back as an error

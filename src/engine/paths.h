@@ -9,6 +9,7 @@
 //   <runroot>/<ns>/tasks/<id>/                             berth-monitor's task dir
 //   <runroot>/netns/<id>                                   --network none: bind of the netns
 //   <runroot>/runtime/<runtime name>/                      the runtime's --root
+//   <runroot>/runtime/<runtime name>.path                  the runtime binary's full path
 #pragma once
 
 #include <string>

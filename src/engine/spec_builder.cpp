@@ -17,6 +17,7 @@
 #include "engine/monitor_launch.h"
 #include "engine/seccomp_profile.h"
 #include "engine/volumes.h"
+#include "oci/caps.h"
 #include "oci/spec.h"
 
 namespace berth::engine {
@@ -32,53 +33,10 @@ const char* const kCaps[] = {"CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FOWNER"
                              "CAP_KILL",    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",   "CAP_SETGID",
                              "CAP_SETPCAP", "CAP_SETUID",           "CAP_SYS_CHROOT"};
 
-// Every capability by number, for ALL and --privileged.
-const char* const kAllCaps[] = {"CAP_CHOWN",
-                                "CAP_DAC_OVERRIDE",
-                                "CAP_DAC_READ_SEARCH",
-                                "CAP_FOWNER",
-                                "CAP_FSETID",
-                                "CAP_KILL",
-                                "CAP_SETGID",
-                                "CAP_SETUID",
-                                "CAP_SETPCAP",
-                                "CAP_LINUX_IMMUTABLE",
-                                "CAP_NET_BIND_SERVICE",
-                                "CAP_NET_BROADCAST",
-                                "CAP_NET_ADMIN",
-                                "CAP_NET_RAW",
-                                "CAP_IPC_LOCK",
-                                "CAP_IPC_OWNER",
-                                "CAP_SYS_MODULE",
-                                "CAP_SYS_RAWIO",
-                                "CAP_SYS_CHROOT",
-                                "CAP_SYS_PTRACE",
-                                "CAP_SYS_PACCT",
-                                "CAP_SYS_ADMIN",
-                                "CAP_SYS_BOOT",
-                                "CAP_SYS_NICE",
-                                "CAP_SYS_RESOURCE",
-                                "CAP_SYS_TIME",
-                                "CAP_SYS_TTY_CONFIG",
-                                "CAP_MKNOD",
-                                "CAP_LEASE",
-                                "CAP_AUDIT_WRITE",
-                                "CAP_AUDIT_CONTROL",
-                                "CAP_SETFCAP",
-                                "CAP_MAC_OVERRIDE",
-                                "CAP_MAC_ADMIN",
-                                "CAP_SYSLOG",
-                                "CAP_WAKE_ALARM",
-                                "CAP_BLOCK_SUSPEND",
-                                "CAP_AUDIT_READ",
-                                "CAP_PERFMON",
-                                "CAP_BPF",
-                                "CAP_CHECKPOINT_RESTORE"};
-
 // What ALL means: the capabilities berth itself may hand on (its bounding set, as podman
 // takes it), so that a sandboxed berth does not ask for what capset would refuse.
 std::vector<std::string> kernel_caps() {
-    size_t n = std::size(kAllCaps);
+    size_t n = oci::kLastKnownCap + 1;
     if (auto text = read_file("/proc/sys/kernel/cap_last_cap"); text.ok()) {
         if (auto last = parse_number<size_t>(trim(*text))) n = std::min(n, *last + 1);
     }
@@ -93,7 +51,7 @@ std::vector<std::string> kernel_caps() {
     }
     std::vector<std::string> out;
     for (size_t i = 0; i < n; ++i) {
-        if (bounding & (uint64_t(1) << i)) out.push_back(kAllCaps[i]);
+        if (bounding & (uint64_t(1) << i)) out.push_back(oci::cap_name(int(i)));
     }
     return out;
 }
@@ -104,8 +62,7 @@ Result<std::string> normalize_cap(const std::string& flag, const std::string& na
     for (char c : name) up += char(std::toupper(static_cast<unsigned char>(c)));
     if (up == "ALL") return up;
     if (!up.starts_with("CAP_")) up = "CAP_" + up;
-    if (std::find_if(std::begin(kAllCaps), std::end(kAllCaps),
-                     [&](const char* c) { return up == c; }) == std::end(kAllCaps)) {
+    if (!oci::cap_from_name(up)) {
         return Error(EINVAL) << flag << ": unknown capability `" << name << "`";
     }
     return up;
@@ -180,33 +137,6 @@ OJson mount_json(const MountRequest& m) {
             {"type", m.type},
             {"source", m.source},
             {"options", m.options}};
-}
-
-Result<OJson> resources_json(const CreateOptions& o) {
-    OJson r = OJson::object();
-    if (!o.memory.empty()) {
-        int64_t limit = BERTH_TRY(parse_bytes("--memory", o.memory));
-        // docker's floor: below this the container cannot even start.
-        if (limit < 6 * 1024 * 1024) {
-            return Error(EINVAL) << "--memory `" << o.memory
-                                 << "`: the minimum memory limit is 6MB";
-        }
-        r["memory"] = {{"limit", limit}};
-    }
-    if (!o.cpus.empty()) {
-        char* end = nullptr;
-        double cpus = std::strtod(o.cpus.c_str(), &end);
-        if (end == o.cpus.c_str() || *end != '\0' || !(cpus > 0) || cpus > 1e6) {
-            return Error(EINVAL) << "--cpus `" << o.cpus << "`: want a positive number";
-        }
-        constexpr int64_t kPeriod = 100000;
-        r["cpu"] = {{"quota", int64_t(std::llround(cpus * kPeriod))}, {"period", kPeriod}};
-    }
-    if (o.pids_limit) {
-        // docker: 0 or -1 is unlimited.
-        r["pids"] = {{"limit", *o.pids_limit <= 0 ? -1 : *o.pids_limit}};
-    }
-    return r;
 }
 
 std::string env_key(std::string_view kv) {
@@ -362,9 +292,13 @@ Result<std::string> build_spec(const SpecInputs& in) {
     // versions they do not know.
     spec["ociVersion"] = "1.0.2";
     OJson& process = spec["process"];
-    process["terminal"] = false;
+    process["terminal"] = o.tty;
     process["args"] = BERTH_TRY(process_args(img, o));
     process["env"] = in.env;
+    if (o.tty && std::none_of(in.env.begin(), in.env.end(),
+                              [](const std::string& e) { return env_key(e) == "TERM"; })) {
+        process["env"].push_back("TERM=xterm");  // docker's, for a -t container
+    }
     std::string cwd = !o.workdir.empty() ? o.workdir : img.working_dir;
     if (cwd.empty()) cwd = "/";
     if (cwd.front() != '/') {
@@ -404,9 +338,9 @@ Result<std::string> build_spec(const SpecInputs& in) {
     for (const char* type : {"pid", "ipc", "uts", "mount", "cgroup"}) {
         namespaces.push_back({{"type", type}});
     }
-    // --network none: the path of a namespace with lo up is added at start (it lives under the
-    // run root); host: no network namespace at all.
-    if (o.network == "none") namespaces.push_back({{"type", "network"}});
+    // Every mode but host has a network namespace whose path is added at start: the
+    // container's own (under the run root; lo up, CNI attachments) or another container's.
+    if (o.network != "host") namespaces.push_back({{"type", "network"}});
     linux_obj["namespaces"] = namespaces;
     linux_obj["cgroupsPath"] = in.cgroups_path;
 
@@ -459,8 +393,9 @@ Result<std::string> build_spec(const SpecInputs& in) {
                           {"source", init},
                           {"options", {"rbind", "rprivate", "ro"}}});
     }
-    OJson resources = BERTH_TRY(resources_json(o));
-    for (auto& [k, v] : resources.items()) linux_obj["resources"][k] = v;
+    // Resources, rlimits, sysctls, the /dev/shm size (engine/resources.cpp).
+    bool own_netns = o.network != "host" && !o.network.starts_with("container:");
+    BERTH_TRY(apply_resource_flags(o, own_netns, spec));
 
     if (!o.privileged && !sec.seccomp_unconfined) {
         if (!sec.seccomp_file.empty()) {
@@ -476,6 +411,7 @@ Result<std::string> build_spec(const SpecInputs& in) {
     OJson annotations = OJson::object();
     for (const auto& [k, v] : o.labels) annotations[k] = v;
     annotations["io.berth.image"] = o.image;
+    if (o.interactive) annotations[kStdinAnnotation] = "true";
     spec["annotations"] = annotations;
     return spec.dump(1, '\t') + "\n";
 }

@@ -9,13 +9,15 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/resources.h"
 #include "engine/user_lookup.h"
 #include "image/oci_image.h"
 
 namespace berth::engine {
 
-// What `berth create/run` takes from the command line.
-struct CreateOptions {
+// What `berth create/run` takes from the command line. The resource flags (--cpus, --memory,
+// --pids-limit, --ulimit...) are the ResourceFlags part, shared with `berth update`.
+struct CreateOptions : ResourceFlags {
     std::string image;
     std::vector<std::string> command;           // CMD... after the image
     std::optional<std::string> entrypoint;      // --entrypoint ("" clears it)
@@ -26,7 +28,12 @@ struct CreateOptions {
     std::string hostname;                       // --hostname (default: the id's first 12)
     std::map<std::string, std::string> labels;  // -l
     std::string name;                           // --name
-    std::string network = "none";               // none | host
+    std::string network = "none";  // none | host | bridge | NAME[,NAME] | container:REF
+    // Networking (engine/network): --ip, --mac-address, --add-host, --dns, --dns-search,
+    // --dns-option, -p/--publish, -P/--publish-all.
+    std::string ip, mac_address;
+    std::vector<std::string> add_hosts, dns, dns_search, dns_options, publish;
+    bool publish_all = false;
     bool read_only = false;
     std::string restart = "no";
     std::string stop_signal;  // empty: the image's, else SIGTERM
@@ -43,10 +50,10 @@ struct CreateOptions {
     std::vector<std::string> tmpfs;    // --tmpfs PATH[:OPTS]
     std::string volumes_dir;           // where named volumes live (<root>/volumes)
     bool init = false;                 // --init: berth-init as PID 1
-    // Resources (linux.resources); empty/unset: no limit.
-    std::string cpus;    // --cpus 1.5
-    std::string memory;  // --memory 512m
-    std::optional<int64_t> pids_limit;
+    // -t: process.terminal (a pty held by the monitor); -i: the monitor keeps a stdin for
+    // attach clients (recorded as the annotation io.berth.stdin, as CRI-O does).
+    bool tty = false;
+    bool interactive = false;
 };
 
 struct SpecInputs {
@@ -76,6 +83,9 @@ Result<std::vector<std::string>> container_caps(const CreateOptions& options);
 
 // "512m", "1g", "1048576": bytes (binary units, as docker). EINVAL naming `flag`.
 Result<int64_t> parse_bytes(const std::string& flag, const std::string& text);
+
+// Set to "true" in config.json when the container keeps its stdin open (-i).
+inline constexpr const char kStdinAnnotation[] = "io.berth.stdin";
 
 // Where --init's berth-init appears inside the container.
 inline constexpr const char kInitPath[] = "/run/berth-init";

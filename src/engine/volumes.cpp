@@ -104,7 +104,9 @@ Result<MountRequest> parse_tmpfs(const std::string& spec) {
     if (colon != std::string::npos) {
         for (const auto& o : split(spec.substr(colon + 1), ',')) {
             if (o.empty()) continue;
-            // A later exec/suid/dev undoes the default (the runtime applies them in order).
+            // exec/suid/dev replace the default's opposite: runtimes do not all apply options
+            // in order (crun keeps noexec when exec follows it), so no option may contradict.
+            std::erase(m.options, o.starts_with("no") ? o.substr(2) : "no" + o);
             m.options.push_back(o);
         }
     }

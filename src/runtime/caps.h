@@ -23,12 +23,15 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "oci/caps.h"
 #include "oci/spec.h"
 
 namespace berth::runtime {
 
-// The highest capability number berth knows (CAP_CHECKPOINT_RESTORE).
-inline constexpr int kLastKnownCap = 40;
+// The capability name table is oci's (the engine writes the names too).
+using oci::cap_from_name;
+using oci::cap_name;
+using oci::kLastKnownCap;
 
 struct CapSets {
     uint64_t bounding = 0, effective = 0, inheritable = 0, permitted = 0, ambient = 0;
@@ -52,9 +55,6 @@ int set_keepcaps(bool keep);
 int apply_caps(const CapSets& caps);
 int set_no_new_privs();
 
-// "CAP_CHOWN" for 0; nullptr above kLastKnownCap.
-const char* cap_name(int cap);
-std::optional<int> cap_from_name(std::string_view name);
 // "CAP_CHOWN,CAP_KILL" for a bit set (unknown bits as their numbers).
 std::string caps_to_names(uint64_t set);
 

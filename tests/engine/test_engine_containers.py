@@ -6,7 +6,8 @@ Binaries: $BERTH_BIN (default <repo>/build/bin/berth; berth-monitor and berth-ru
 next to it). $BERTH_TEST_ENGINE_RUNTIME picks the OCI runtime every container gets
 (`--runtime`; default berth-runtime; e.g. runc or crun). Every test has its own --root and
 --runroot in a temp dir; finalizers `rm -f` every container, then check that no mount, cgroup,
-network namespace or process of the test is left.
+network namespace or process of the test is left. The shared fixtures and helpers are in
+conftest.py and engine_helpers.py.
 """
 
 from __future__ import annotations
@@ -14,112 +15,16 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import pytest
+from engine_helpers import (BERTH, IMAGE, REQUIREMENTS, RUNTIME, Berth,  # noqa: F401 (re-exported)
+                            _alive, _cgroup_dirs, _wait_for)
 
-REPO = Path(__file__).resolve().parents[2]
-BERTH = os.environ.get("BERTH_BIN") or str(REPO / "build/bin/berth")
-RUNTIME = os.environ.get("BERTH_TEST_ENGINE_RUNTIME", "berth-runtime")
-IMAGE = "localhost/berthtest/busybox:1"
-
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-    pytest.mark.skipif(not os.path.exists(BERTH), reason=f"no berth at {BERTH}"),
-    pytest.mark.skipif(not os.access("/bin/busybox", os.X_OK), reason="needs busybox-static"),
-]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] != "Z"
-
-
-def _wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _cgroup_dirs(cid: str) -> list[Path]:
-    return [p for p in Path("/sys/fs/cgroup").glob(f"*/berth/*{cid}*")] + \
-        [p for p in Path("/sys/fs/cgroup").glob(f"berth/*{cid}*")]
-
-
-@pytest.fixture(scope="session")
-def busybox_tar(tmp_path_factory):
-    out = tmp_path_factory.mktemp("engine-image") / "busybox.tar"
-    subprocess.run([str(REPO / "scripts/make-busybox-image.sh"), str(out), IMAGE], check=True,
-                   capture_output=True)
-    return out
-
-
-class Berth:
-    def __init__(self, tmp: Path, busybox_tar: Path, name="berth"):
-        self.tmp = tmp
-        self.root = tmp / f"{name}-root"
-        self.runroot = tmp / f"{name}-run"
-        self.base = [BERTH, "--root", str(self.root), "--runroot", str(self.runroot)]
-        self.run("load", "-i", busybox_tar)
-
-    def run(self, *args, check=True, timeout=60, **kw):
-        p = subprocess.run(self.base + [str(a) for a in args], capture_output=True, text=True,
-                           timeout=timeout, **kw)
-        if check and p.returncode != 0:
-            raise AssertionError(f"berth {' '.join(map(str, args))} exited {p.returncode}:\n"
-                                 f"{p.stdout}{p.stderr}")
-        return p
-
-    def container(self, *args, cmd=(), check=True, detach=False):
-        """`run` with the test's runtime and image."""
-        flags = ["-d"] if detach else []
-        return self.run("run", *flags, "--runtime", RUNTIME, *args, IMAGE, *cmd, check=check)
-
-    def ps(self, all=True) -> list[dict]:
-        return json.loads(self.run("ps", *(["-a"] if all else []), "--format", "json").stdout)
-
-    def inspect(self, name) -> dict:
-        out = json.loads(self.run("inspect", name).stdout)
-        assert len(out) == 1
-        return out[0]
-
-    def cleanup(self):
-        for c in self.ps():
-            self.run("rm", "-f", c["Id"], check=False)
-        self.run("system", "gc", check=False)
-        left = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
-                if line.split()[4].startswith((f"{self.runroot}/", f"{self.root}/"))]
-        for m in sorted(left, key=len, reverse=True):
-            subprocess.run(["umount", "-l", m], check=False)
-        assert not left, f"mounts left: {left}"
-
-
-@pytest.fixture
-def berth(busybox_tar, request):
-    tmp = Path(tempfile.mkdtemp(prefix=f"beng-{uuid.uuid4().hex[:6]}-"))
-    b = Berth(tmp, busybox_tar)
-    yield b
-    try:
-        ids = [c["Id"] for c in b.ps()]
-        b.cleanup()
-        for cid in ids:
-            assert not _cgroup_dirs(cid), f"cgroups left for {cid}: {_cgroup_dirs(cid)}"
-        assert b.ps() == []
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+pytestmark = list(REQUIREMENTS)
 
 
 # --- foreground run ---------------------------------------------------------------------------

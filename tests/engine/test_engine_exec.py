@@ -1,54 +1,21 @@
 """berth exec, pause/unpause, top and attach end to end (root, real kernel).
 
-Same setup as test_engine_containers.py: $BERTH_BIN, $BERTH_TEST_ENGINE_RUNTIME, a temp --root
-and --runroot per test, and a finalizer that removes every container and checks that nothing
-(mount, cgroup) is left.
+Same setup as test_engine_containers.py (the `berth` fixture of conftest.py): $BERTH_BIN,
+$BERTH_TEST_ENGINE_RUNTIME, a temp --root and --runroot per test, and a finalizer that removes
+every container and checks that nothing (mount, cgroup) is left.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import pytest
+from engine_helpers import IMAGE, REQUIREMENTS, RUNTIME, _wait_for
 
-from test_engine_containers import BERTH, IMAGE, RUNTIME, Berth, _cgroup_dirs, _wait_for
-
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-    pytest.mark.skipif(not os.path.exists(BERTH), reason=f"no berth at {BERTH}"),
-    pytest.mark.skipif(not os.access("/bin/busybox", os.X_OK), reason="needs busybox-static"),
-]
-
-
-@pytest.fixture(scope="session")
-def busybox_tar(tmp_path_factory):
-    out = tmp_path_factory.mktemp("exec-image") / "busybox.tar"
-    subprocess.run([str(Path(__file__).resolve().parents[2] / "scripts/make-busybox-image.sh"),
-                    str(out), IMAGE], check=True, capture_output=True)
-    return out
-
-
-@pytest.fixture
-def berth(busybox_tar):
-    tmp = Path(tempfile.mkdtemp(prefix=f"bexec-{uuid.uuid4().hex[:6]}-"))
-    b = Berth(tmp, busybox_tar)
-    try:
-        yield b
-    finally:
-        try:
-            ids = [c["Id"] for c in b.ps()]
-            b.cleanup()
-            for cid in ids:
-                assert not _cgroup_dirs(cid), f"cgroups left for {cid}"
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+pytestmark = list(REQUIREMENTS)
 
 
 def _sleeper(berth, name=None, cmd=("sleep", "1000")):

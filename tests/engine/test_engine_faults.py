@@ -8,7 +8,7 @@ at all may be left. Also: 50 concurrent `berth run -d` all succeed.
 Environment: $BERTH_BIN (default <repo>/build/bin/berth), $BERTH_TEST_ENGINE_RUNTIME (the OCI
 runtime, default berth-runtime), $BERTH_FAULT_CYCLES (default 40, which runs in well under a
 minute; 200 for the full run), $BERTH_FAULT_SEED (default: random, printed; rerun with it).
-Every test has its own --root and --runroot in a temp dir.
+Every test has its own --root and --runroot in a temp dir (engine_helpers.Berth, extended here).
 """
 
 from __future__ import annotations
@@ -17,46 +17,21 @@ import concurrent.futures
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BERTH = os.environ.get("BERTH_BIN") or str(REPO / "build/bin/berth")
-RUNTIME = os.environ.get("BERTH_TEST_ENGINE_RUNTIME", "berth-runtime")
-IMAGE = "localhost/berthtest/busybox:1"
+import engine_helpers
+from engine_helpers import IMAGE, REQUIREMENTS, RUNTIME, _alive, berth_monitors, temp_berth
+
 CYCLES = int(os.environ.get("BERTH_FAULT_CYCLES", "40"))
 MAX_LIVE = 6  # containers kept between cycles; older ones are removed (not killed)
 SETTLE_S = 5.0  # a monitor started by a killed `run` may still be starting
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-    pytest.mark.skipif(not os.path.exists(BERTH), reason=f"no berth at {BERTH}"),
-    pytest.mark.skipif(not os.access("/bin/busybox", os.X_OK), reason="needs busybox-static"),
-]
-
-
-def _start_time(pid: int) -> int:
-    """Field 22 of /proc/PID/stat; 0 when gone or a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0
-    fields = stat[stat.rfind(")") + 2:].split()
-    return 0 if fields[0] == "Z" else int(fields[19])
-
-
-def _alive(pid: int, start_time: int | None = None) -> bool:
-    if pid <= 0:
-        return False
-    st = _start_time(pid)
-    return st != 0 and (start_time is None or start_time == 0 or st == start_time)
+pytestmark = list(REQUIREMENTS)
 
 
 def _ls(d: Path) -> list[str]:
@@ -70,39 +45,20 @@ def _is_id(s: str) -> bool:
     return len(s) == 64 and all(c in "0123456789abcdef" for c in s)
 
 
-@pytest.fixture(scope="session")
-def busybox_tar(tmp_path_factory):
-    out = tmp_path_factory.mktemp("fault-image") / "busybox.tar"
-    subprocess.run([str(REPO / "scripts/make-busybox-image.sh"), str(out), IMAGE], check=True,
-                   capture_output=True)
-    return out
+class Berth(engine_helpers.Berth):
+    """The shared Berth (a temp --root and --runroot, the image loaded), plus what the
+    consistency check needs: every container id this test has met, and the host's view."""
 
-
-class Berth:
     def __init__(self, tmp: Path, busybox_tar: Path):
-        self.tmp = tmp
-        self.root = tmp / "root"
-        self.runroot = tmp / "run"
         self.ns = "default"
-        self.base = [BERTH, "--root", str(self.root), "--runroot", str(self.runroot)]
         self.seen: set[str] = set()  # every container id this test has met, for the cgroup check
-        self.run("load", "-i", busybox_tar)
-
-    def argv(self, *args) -> list[str]:
-        return self.base + [str(a) for a in args]
-
-    def run(self, *args, check=True, timeout=60):
-        p = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout)
-        if check and p.returncode != 0:
-            raise AssertionError(f"berth {' '.join(map(str, args))} exited {p.returncode}:\n"
-                                 f"{p.stdout}{p.stderr}")
-        return p
+        super().__init__(tmp, busybox_tar)
 
     def run_detached(self, check=True):
         return self.run("run", "-d", "--runtime", RUNTIME, IMAGE, "sleep", "1000", check=check)
 
-    def ps(self) -> list[dict]:
-        rows = json.loads(self.run("ps", "-a", "--format", "json").stdout)
+    def ps(self, all=True) -> list[dict]:
+        rows = super().ps(all)
         self.seen.update(r["Id"] for r in rows)
         return rows
 
@@ -131,29 +87,15 @@ class Berth:
             self.seen.update(i for i in ids if _is_id(i))
         return out
 
-    def mounts(self) -> list[str]:
-        prefixes = (f"{self.runroot}/", f"{self.root}/")
-        return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
-                if line.split()[4].startswith(prefixes)]
-
     def monitors(self) -> dict[int, str]:
         """pid -> container id of every live berth-monitor working in this run root."""
         out = {}
         task_prefix = str(self.runroot / self.ns / "tasks") + "/"
-        for p in Path("/proc").iterdir():
-            if not p.name.isdigit():
-                continue
-            try:
-                argv = (p / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if not argv or not argv[0].endswith(b"berth-monitor"):
-                continue
-            args = [a.decode(errors="replace") for a in argv]
+        for pid, args in berth_monitors().items():
             if "--task-dir" in args:
                 td = args[args.index("--task-dir") + 1]
-                if td.startswith(task_prefix) and _alive(int(p.name)):
-                    out[int(p.name)] = td[len(task_prefix):]
+                if td.startswith(task_prefix):
+                    out[pid] = td[len(task_prefix):]
         return out
 
     def container_processes(self) -> dict[int, str]:
@@ -268,8 +210,7 @@ class Berth:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        for m in sorted(self.mounts(), key=len, reverse=True):
-            subprocess.run(["umount", "-l", m], check=False, capture_output=True)
+        self.unmount_all()
         time.sleep(0.2)
         for cg in self.cgroups(self.seen):
             for d in sorted(cg.rglob("*"), key=lambda p: len(str(p)), reverse=True):
@@ -286,16 +227,14 @@ class Berth:
 
 @pytest.fixture
 def berth(busybox_tar):
-    tmp = Path(tempfile.mkdtemp(prefix=f"bfault-{uuid.uuid4().hex[:6]}-"))
-    b = Berth(tmp, busybox_tar)
-    try:
-        yield b
-    finally:
+    with temp_berth(busybox_tar, "bfault", Berth) as b:
         try:
-            b.remove_all()
+            yield b
         finally:
-            b.force_cleanup()
-            shutil.rmtree(tmp, ignore_errors=True)
+            try:
+                b.remove_all()
+            finally:
+                b.force_cleanup()
 
 
 def _kill_after(proc: subprocess.Popen, delay: float):

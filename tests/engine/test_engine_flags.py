@@ -3,58 +3,25 @@
 each observed from inside the container (/proc/self/status, /proc/self/mountinfo) or from the
 host (bind-mounted files, the container's cgroup).
 
-Same setup as test_engine_containers.py: $BERTH_BIN, $BERTH_TEST_ENGINE_RUNTIME, a temp --root
-and --runroot per test, and a finalizer that removes every container and checks that nothing
-(mount, cgroup) is left.
+Same setup as test_engine_containers.py (the `berth` fixture of conftest.py): $BERTH_BIN,
+$BERTH_TEST_ENGINE_RUNTIME, a temp --root and --runroot per test, and a finalizer that removes
+every container and checks that nothing (mount, cgroup) is left.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import pytest
+from engine_helpers import IMAGE, REQUIREMENTS, _cgroup_dirs
 
-from test_engine_containers import BERTH, IMAGE, Berth, _cgroup_dirs
-
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-    pytest.mark.skipif(not os.path.exists(BERTH), reason=f"no berth at {BERTH}"),
-    pytest.mark.skipif(not os.access("/bin/busybox", os.X_OK), reason="needs busybox-static"),
-]
+pytestmark = list(REQUIREMENTS)
 
 CAP_SYS_ADMIN = 21
 CAP_NET_ADMIN = 12
 CAP_CHOWN = 0
-
-
-@pytest.fixture(scope="session")
-def busybox_tar(tmp_path_factory):
-    out = tmp_path_factory.mktemp("flags-image") / "busybox.tar"
-    subprocess.run([str(Path(__file__).resolve().parents[2] / "scripts/make-busybox-image.sh"),
-                    str(out), IMAGE], check=True, capture_output=True)
-    return out
-
-
-@pytest.fixture
-def berth(busybox_tar):
-    tmp = Path(tempfile.mkdtemp(prefix=f"bflag-{uuid.uuid4().hex[:6]}-"))
-    b = Berth(tmp, busybox_tar)
-    yield b
-    try:
-        ids = [c["Id"] for c in b.ps()]
-        b.cleanup()
-        for cid in ids:
-            assert not _cgroup_dirs(cid), f"cgroups left for {cid}: {_cgroup_dirs(cid)}"
-        assert b.ps() == []
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _status(berth, *flags) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """berth-monitor end to end: a real runtime, busybox bundles, real processes (root).
 
-Binaries: $BERTH_MONITOR (default <repo>/build/bin/berth-monitor) and $BERTH_TEST_RUNTIME
-(default <repo>/build/bin/berth-runtime; `crun`/`runc` are looked up in $PATH). Every test has
+Binaries: $BERTH_MONITOR (default <repo>/build/bin/berth-monitor) and the runtime,
+$BERTH_TEST_ENGINE_RUNTIME as for the other engine tests, else $BERTH_TEST_RUNTIME (default
+berth-runtime; a name is looked up next to the monitor, then in $PATH). Every test has
 its own temp dir, runtime --root, cgroup parent and container ids; finalizers force-delete the
 containers, kill monitors that are still alive and remove the temp dir and cgroups.
 """
@@ -23,10 +24,14 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from engine_helpers import REPO, _alive, _start_time, _wait_for
+
 MONITOR = os.environ.get("BERTH_MONITOR") or str(REPO / "build/bin/berth-monitor")
-_rt = os.environ.get("BERTH_TEST_RUNTIME") or str(REPO / "build/bin/berth-runtime")
-RUNTIME = _rt if "/" in _rt else (shutil.which(_rt) or _rt)
+# A name is looked up next to the monitor, then in $PATH, as berth finds its --runtime.
+_rt = (os.environ.get("BERTH_TEST_ENGINE_RUNTIME") or os.environ.get("BERTH_TEST_RUNTIME") or
+       "berth-runtime")
+RUNTIME = _rt if "/" in _rt else next(
+    (p for p in (str(Path(MONITOR).parent / _rt), shutil.which(_rt)) if p and os.path.exists(p)), _rt)
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CRI_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(?:Z|[+-]\d\d:\d\d)) (stdout|stderr) ([PF]) (.*)$")
 
@@ -62,33 +67,6 @@ SPEC = {
         "readonlyPaths": ["/proc/sys"],
     },
 }
-
-
-def _alive(pid: int) -> bool:
-    """Alive and not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] != "Z"
-
-
-def _start_time(pid: int) -> int:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0
-    return int(stat[stat.rfind(")") + 2:].split()[19])
-
-
-def _wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Task:

@@ -138,6 +138,11 @@ TEST(EngineMisc, ExitCodesAndIds) {
     EXPECT_EQ(start_failure_exit_code("exec: \"x\": executable file not found in $PATH"), 127);
     EXPECT_EQ(start_failure_exit_code("exec: \"/etc\": permission denied"), 126);
     EXPECT_EQ(start_failure_exit_code("setrlimit: Operation not permitted"), 125);
+    // crun's wording.
+    EXPECT_EQ(start_failure_exit_code(
+                  "executable file `x` not found in $PATH: No such file or directory"),
+              127);
+    EXPECT_EQ(start_failure_exit_code("open executable: Operation not permitted"), 126);
     EXPECT_TRUE(check_restart_policy("on-failure:3").ok());
     EXPECT_FALSE(check_restart_policy("sometimes").ok());
     auto id = new_container_id();
@@ -316,8 +321,7 @@ TEST(EngineFlags, Volumes) {
     auto t = parse_tmpfs("/scratch:size=1m,exec");
     ASSERT_TRUE(t.ok());
     EXPECT_EQ(t->type, "tmpfs");
-    EXPECT_EQ(t->options,
-              (std::vector<std::string>{"noexec", "nosuid", "nodev", "size=1m", "exec"}));
+    EXPECT_EQ(t->options, (std::vector<std::string>{"nosuid", "nodev", "size=1m", "exec"}));
     EXPECT_FALSE(parse_tmpfs("scratch").ok());
     (void)remove_all(dir);
 }

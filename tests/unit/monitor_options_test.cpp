@@ -101,6 +101,27 @@ TEST(MonitorOptions, HelpAndVersion) {
     EXPECT_EQ(v->action, ParseAction::kVersion);
 }
 
+TEST(MonitorOptions, ExitCommand) {
+    auto r = parse({"--runtime", "/rt", "--bundle", "/b", "--id", "c", "--task-dir", "/t",
+                    "--exit-command", "/usr/bin/berth", "--exit-command-arg", "--root",
+                    "--exit-command-arg=/var/lib/x", "--exit-command-arg", "cleanup"});
+    ASSERT_TRUE(r.ok()) << r.error().what();
+    EXPECT_EQ(r->options.exit_command, "/usr/bin/berth");
+    EXPECT_EQ(r->options.exit_command_args,
+              (std::vector<std::string>{"--root", "/var/lib/x", "cleanup"}));
+    auto none = parse({"--runtime", "/rt", "--bundle", "/b", "--id", "c", "--task-dir", "/t"});
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->options.exit_command.empty());
+    // Arguments without the command, and a relative command, are refused.
+    EXPECT_FALSE(parse({"--runtime", "/rt", "--bundle", "/b", "--id", "c", "--task-dir", "/t",
+                        "--exit-command-arg", "x"})
+                     .ok());
+    auto rel = parse({"--runtime", "/rt", "--bundle", "/b", "--id", "c", "--task-dir", "/t",
+                      "--exit-command", "berth"});
+    ASSERT_FALSE(rel.ok());
+    EXPECT_NE(rel.error().what().find("--exit-command"), std::string::npos);
+}
+
 TEST(MonitorRestartPolicy, ParseAndPrint) {
     struct Case {
         const char* text;

@@ -34,8 +34,29 @@ void add_container_commands(CLI::App& app, Context& ctx);
 void add_container_task_commands(CLI::App& parent, Context& ctx);
 CLI::App* add_container_attach(CLI::App& parent, Context& ctx, const std::string& name);
 
+// stats and update under `parent` (container_stats.cpp, container_update.cpp).
+void add_container_resource_commands(CLI::App& parent, Context& ctx);
+CLI::App* add_container_stats(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_container_update(CLI::App& parent, Context& ctx, const std::string& name);
+
+// restart, cp and info, each under `parent` (the top level and `berth container`):
+// container_restart.cpp, container_cp.cpp, container_info.cpp.
+CLI::App* add_container_restart(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_container_cp(CLI::App& parent, Context& ctx, const std::string& name);
+CLI::App* add_container_info(CLI::App& parent, Context& ctx, const std::string& name);
+
+// `berth task ls|ps|kill|pause|resume|start|delete`: the running half of containers, as
+// `ctr task` shows it (task.cpp).
+void add_task_commands(CLI::App& app, Context& ctx);
+
+// `berth namespace ls|rm` (namespace.cpp).
+void add_namespace_commands(CLI::App& app, Context& ctx);
+
 // `berth volume ls|create|rm` (volume.cpp).
 void add_volume_commands(CLI::App& app, Context& ctx);
+
+// `berth network create|ls|inspect|rm|connect|disconnect` and `berth port` (network.cpp).
+void add_network_commands(CLI::App& app, Context& ctx);
 
 // Unpacks an image's layers into snapshots after a pull, load or import (as podman and ctr do),
 // unless its platform is not this machine's.

@@ -1,6 +1,7 @@
-// `berth attach`: the live output of a running container (and our stdin to it, when the
-// container keeps one open) through its monitor's attach.sock. Ctrl-C detaches; the status is
-// the container's when it exits while attached.
+// `berth attach`: the live output of a running container and, when it keeps one open, our
+// stdin to its stdin (a pty's: our terminal goes raw and passes its window size on). Ctrl-C
+// detaches (and so do the detach keys, ctrl-p ctrl-q, on a pty); the status is the container's
+// when it exits while attached.
 #include <signal.h>
 
 #include <memory>
@@ -9,7 +10,7 @@
 
 #include "cli/berth/commands.h"
 #include "cli/berth/container_common.h"
-#include "engine/attach.h"
+#include "cli/berth/container_interactive.h"
 
 namespace berth::cli {
 namespace {
@@ -17,6 +18,7 @@ namespace {
 struct AttachOptions {
     std::string name;
     bool no_stdin = false;
+    std::string detach_keys;
 };
 
 Result<int> run_attach(Context& ctx, const AttachOptions& o) {
@@ -31,14 +33,14 @@ Result<int> run_attach(Context& ctx, const AttachOptions& o) {
     if (!v.running()) {
         return Error(EINVAL) << "you cannot attach to a stopped container, start it first";
     }
-    std::string task_dir = eng.paths().task_dir(v.record.id);
-    auto sock = BERTH_TRY(engine::connect_attach(task_dir));
-    auto end = BERTH_TRY(engine::attach_loop(sock, !o.no_stdin, task_dir, false));
-    if (end == engine::AttachEnd::kDetached) return 0;
-    // The monitor hung up: the task is over, or about to be recorded so.
-    auto done = BERTH_TRY(eng.wait(v.record, 5000));
-    if (done.state != "exited") return 0;
-    return exit_status(done);
+    InteractiveFlags flags;
+    flags.interactive = !o.no_stdin;
+    flags.detach_keys = o.detach_keys;
+    flags.proxy_signals = false;
+    flags.close_stdin_at_eof = false;
+    auto done = BERTH_TRY(attach_foreground(eng, v.record, flags, nullptr));
+    if (!done || done->state != "exited") return 0;
+    return exit_status(*done);
 }
 
 }  // namespace
@@ -48,6 +50,7 @@ CLI::App* add_container_attach(CLI::App& parent, Context& ctx, const std::string
     CLI::App* c = parent.add_subcommand(
         name, "print a running container's output (Ctrl-C detaches), and send it our stdin");
     c->add_flag("--no-stdin", o->no_stdin, "do not send our stdin to the container");
+    add_detach_keys_flag(c, o->detach_keys);
     c->add_option("container", o->name, "container")->required();
     c->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_attach(ctx, *o); }; });
     return c;

@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "base/scope_guard.h"
 #include "engine/cri_reader.h"
+#include "engine/exec.h"
 
 namespace berth::cli {
 
@@ -19,6 +20,21 @@ Result<engine::Engine> open_engine(const Context& ctx) {
     p.runroot = ctx.global.runroot;
     p.ns = ctx.global.ns;
     return engine::Engine::open(p);
+}
+
+Result<void> pause_containers(const Context& ctx, const std::vector<std::string>& names, bool pause,
+                              bool echo_names) {
+    auto eng = BERTH_TRY(open_engine(ctx));
+    for (const auto& name : names) {
+        auto v = BERTH_TRY(eng.find(name));
+        if (pause) {
+            BERTH_TRY(engine::pause_container(eng.paths(), v));
+        } else {
+            BERTH_TRY(engine::resume_container(eng.paths(), v));
+        }
+        if (echo_names) BERTH_TRY(print_out(name + "\n"));
+    }
+    return {};
 }
 
 Result<engine::ContainerView> follow_log(engine::Engine& engine, const engine::ContainerRecord& r,
@@ -57,7 +73,7 @@ Result<engine::ContainerView> follow_log(engine::Engine& engine, const engine::C
             auto p = printer.print(*records);
             (void)p;  // a closed stdout does not stop the wait
         }
-        if (v.state == "exited") return v;
+        if (v.state == "exited" || v.state == "removed") return v;
         struct pollfd fds[2] = {{in.get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
         int n = ::poll(fds, 2, 250);
         if (n > 0 && (fds[0].revents & POLLIN)) {

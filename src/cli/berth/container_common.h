@@ -26,6 +26,11 @@ int exit_status(const engine::ContainerView& v);
 // "Up 3 seconds", "Exited (0) 2 minutes ago", "Created".
 std::string status_text(const engine::ContainerView& v);
 
+// Freezes (or thaws) each named container's processes, printing each name when echo_names
+// (`pause`/`unpause` do, `task pause`/`task resume` do not).
+Result<void> pause_containers(const Context& ctx, const std::vector<std::string>& names, bool pause,
+                              bool echo_names);
+
 // The process args in the stored config.json.
 std::vector<std::string> container_command(const engine::ContainerRecord& r);
 
@@ -41,5 +46,7 @@ CLI::App* add_container_logs(CLI::App& parent, Context& ctx, const std::string& 
 CLI::App* add_container_wait(CLI::App& parent, Context& ctx, const std::string& name);
 CLI::App* add_container_inspect(CLI::App& parent, Context& ctx, const std::string& name);
 CLI::App* add_system_gc(CLI::App& parent, Context& ctx, const std::string& name);
+// Hidden: berth-monitor's exit command for --rm containers (container_cleanup.cpp).
+CLI::App* add_container_cleanup(CLI::App& parent, Context& ctx, const std::string& name);
 
 }  // namespace berth::cli

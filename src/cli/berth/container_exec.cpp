@@ -7,6 +7,7 @@
 
 #include "cli/berth/commands.h"
 #include "cli/berth/container_common.h"
+#include "cli/berth/table_output.h"
 #include "engine/exec.h"
 
 namespace berth::cli {
@@ -59,16 +60,7 @@ struct NamesOptions {
 };
 
 Result<int> run_pause(Context& ctx, const NamesOptions& o, bool pause) {
-    auto eng = BERTH_TRY(open_engine(ctx));
-    for (const auto& name : o.names) {
-        auto v = BERTH_TRY(eng.find(name));
-        if (pause) {
-            BERTH_TRY(engine::pause_container(eng.paths(), v));
-        } else {
-            BERTH_TRY(engine::resume_container(eng.paths(), v));
-        }
-        BERTH_TRY(print_out(name + "\n"));
-    }
+    BERTH_TRY(pause_containers(ctx, o.names, pause, true));
     return 0;
 }
 
@@ -86,28 +78,14 @@ struct TopOptions {
     std::string name;
 };
 
-std::string pad(std::string s, size_t width) {
-    if (s.size() < width) s.append(width - s.size(), ' ');
-    return s;
-}
-
 Result<int> run_top(Context& ctx, const TopOptions& o) {
     auto eng = BERTH_TRY(open_engine(ctx));
     auto v = BERTH_TRY(eng.find(o.name));
-    auto rows = BERTH_TRY(engine::container_processes(eng.paths(), v));
-    size_t pid_w = 3, user_w = 4, time_w = 4;
-    for (const auto& r : rows) {
-        pid_w = std::max(pid_w, std::to_string(r.pid).size());
-        user_w = std::max(user_w, r.user.size());
-        time_w = std::max(time_w, r.time.size());
+    std::vector<std::vector<std::string>> table = {{"PID", "USER", "TIME", "COMMAND"}};
+    for (const auto& r : BERTH_TRY(engine::container_processes(eng.paths(), v))) {
+        table.push_back({std::to_string(r.pid), r.user, r.time, r.command});
     }
-    std::string out =
-        pad("PID", pid_w) + "  " + pad("USER", user_w) + "  " + pad("TIME", time_w) + "  COMMAND\n";
-    for (const auto& r : rows) {
-        out += pad(std::to_string(r.pid), pid_w) + "  " + pad(r.user, user_w) + "  " +
-               pad(r.time, time_w) + "  " + r.command + "\n";
-    }
-    BERTH_TRY(print_out(out));
+    BERTH_TRY(print_out(aligned_table(table)));
     return 0;
 }
 

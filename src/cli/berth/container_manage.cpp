@@ -224,6 +224,7 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     }
     add_container_ps(app, ctx, "ps");
     add_container_ps(*group, ctx, "ls")->alias("list")->alias("ps");
+    add_container_cleanup(*group, ctx, "cleanup");
     CLI::App* system = app.add_subcommand("system", "manage berth itself");
     system->require_subcommand(1);
     system->fallthrough();

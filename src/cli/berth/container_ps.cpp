@@ -1,12 +1,14 @@
 // `berth ps` and `berth container inspect`, in podman's table and JSON shapes (with berth's
 // namespace and the task's exit reason added).
-#include <algorithm>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/berth/commands.h"
 #include "cli/berth/container_common.h"
+#include "cli/berth/table_output.h"
+#include "engine/resources.h"
+#include "engine/stats.h"
 
 namespace berth::cli {
 namespace {
@@ -34,6 +36,7 @@ Json ps_json(const engine::ContainerView& v) {
         {"ExitCode", v.state == "exited" ? exit_status(v) : 0},
         {"ExitedAt", v.task ? unix_time(v.task->finished_at) : 0},
         {"ExitReason", v.task ? v.task->exit_reason : ""},
+        {"OOMKilled", v.task && v.task->exit_reason == "oom"},
         {"StartedAt", v.task ? unix_time(v.task->started_at) : 0},
         {"Pid", v.task && v.running() ? v.task->pid : 0},
         {"Restarts", v.task ? v.task->restart_count : 0},
@@ -61,28 +64,29 @@ Result<int> run_ps(Context& ctx, const PsOptions& o) {
     for (auto& v : views) {
         if (o.all || v.running()) shown.push_back(std::move(v));
     }
-    if (o.format == "json" || o.format == "{{json .}}") {
+    if (is_json_format(o.format)) {
         Json out = Json::array();
         for (const auto& v : shown) out.push_back(ps_json(v));
-        BERTH_TRY(print_out(out.dump(4) + "\n"));
+        BERTH_TRY(print_out(json_text(out)));
         return 0;
     }
-    std::string out;
+    auto shown_id = [&](const std::string& id) { return o.no_trunc ? id : id.substr(0, 12); };
     if (o.quiet) {
-        for (const auto& v : shown)
-            out += (o.no_trunc ? v.record.id : v.record.id.substr(0, 12)) + "\n";
-        BERTH_TRY(print_out(out));
+        std::vector<std::string> ids;
+        for (const auto& v : shown) ids.push_back(shown_id(v.record.id));
+        BERTH_TRY(print_out(lines(ids)));
         return 0;
     }
-    if (!o.format.empty() && o.format != "table") {
+    if (is_template_format(o.format)) {
+        Json objs = Json::array();
         for (const auto& v : shown) {
             Json obj = ps_json(v);
-            obj["ID"] = o.no_trunc ? v.record.id : v.record.id.substr(0, 12);
+            obj["ID"] = shown_id(v.record.id);
             obj["Names"] = v.record.name;
             obj["Command"] = quote_command(container_command(v.record));
-            out += BERTH_TRY(render_template(o.format, obj)) + "\n";
+            objs.push_back(std::move(obj));
         }
-        BERTH_TRY(print_out(out));
+        BERTH_TRY(print_out(BERTH_TRY(render_lines(o.format, objs))));
         return 0;
     }
     std::vector<std::vector<std::string>> table = {
@@ -90,23 +94,10 @@ Result<int> run_ps(Context& ctx, const PsOptions& o) {
     for (const auto& v : shown) {
         std::string cmd = quote_command(container_command(v.record));
         if (!o.no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 17) + "...";
-        table.push_back({o.no_trunc ? v.record.id : v.record.id.substr(0, 12), v.record.image_name,
-                         cmd, human_ago(v.record.created), status_text(v), "", v.record.name});
+        table.push_back({shown_id(v.record.id), v.record.image_name, cmd,
+                         human_ago(v.record.created), status_text(v), "", v.record.name});
     }
-    std::vector<size_t> width(table.front().size(), 0);
-    for (const auto& row : table) {
-        for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-    }
-    for (const auto& row : table) {
-        std::string line;
-        for (size_t i = 0; i < row.size(); ++i) {
-            line += row[i];
-            if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-        }
-        while (!line.empty() && line.back() == ' ') line.pop_back();
-        out += line + "\n";
-    }
-    BERTH_TRY(print_out(out));
+    BERTH_TRY(print_out(aligned_table(table)));
     return 0;
 }
 
@@ -150,7 +141,12 @@ Json inspect_json(const engine::Engine& eng, const engine::ContainerView& v) {
         {"Image", r.image_name},
     };
     const auto& p = eng.paths();
-    return Json{
+    // The resource flags as configured, and (running) the limits as the cgroup files hold them.
+    Json resources = engine::host_config_resources(r.spec);
+    if (v.running()) {
+        resources["CgroupLimits"] = engine::read_cgroup_limits(engine::cgroups_path_of(r.spec));
+    }
+    Json out = Json{
         {"Id", r.id},
         {"Created", r.created},
         {"Path", args.empty() ? "" : args.front()},
@@ -178,6 +174,8 @@ Json inspect_json(const engine::Engine& eng, const engine::ContainerView& v) {
           {"Runtime", r.runtime}}},
         {"Cgroup", t ? t->cgroup : ""},
     };
+    out["HostConfig"].update(resources);
+    return out;
 }
 
 struct InspectOptions {
@@ -196,13 +194,7 @@ Result<int> run_inspect(Context& ctx, const InspectOptions& o) {
         }
         out.push_back(inspect_json(eng, *v));
     }
-    if (o.format.empty() || o.format == "json" || o.format == "{{json .}}") {
-        BERTH_TRY(print_out(out.dump(4) + "\n"));
-        return 0;
-    }
-    std::string text;
-    for (const auto& obj : out) text += BERTH_TRY(render_template(o.format, obj)) + "\n";
-    BERTH_TRY(print_out(text));
+    BERTH_TRY(print_out(BERTH_TRY(inspect_output(o.format, out))));
     return 0;
 }
 

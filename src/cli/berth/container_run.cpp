@@ -6,6 +6,9 @@
 #include "base/strings.h"
 #include "cli/berth/commands.h"
 #include "cli/berth/container_common.h"
+#include "cli/berth/container_interactive.h"
+#include "cli/berth/resource_flags.h"
+#include "engine/container_lock.h"
 #include "engine/volumes.h"
 
 namespace berth::cli {
@@ -19,10 +22,13 @@ struct RunOptions {
     bool entrypoint_set = false;
     std::string user;
     bool detach = false;
+    InteractiveFlags stdio;  // -i (copied from create.interactive), --detach-keys
 };
 
 void add_create_flags(CLI::App* c, RunOptions& o) {
     auto& cr = o.create;
+    c->add_flag("-i,--interactive", cr.interactive, "keep stdin open (and attach ours)");
+    c->add_flag("-t,--tty", cr.tty, "allocate a pseudo-terminal");
     c->add_option("--name", cr.name, "the container's name");
     c->add_option("-e,--env", cr.env, "set an environment variable (K=V, or K for berth's)")
         ->allow_extra_args(false);
@@ -33,8 +39,22 @@ void add_create_flags(CLI::App* c, RunOptions& o) {
     c->add_option("--entrypoint", o.entrypoint, "override the image's entrypoint");
     c->add_option("-l,--label", o.labels, "set a label (K=V)")->allow_extra_args(false);
     c->add_option("--hostname", cr.hostname, "the container's host name");
-    c->add_option("--network,--net", cr.network, "none (own namespace, lo only) or host")
+    c->add_option("--network,--net", cr.network,
+                  "none (lo only), host, bridge (the default network), NAME[,NAME] or "
+                  "container:NAME-OR-ID")
         ->capture_default_str();
+    c->add_option("--ip", cr.ip, "the container's IPv4 or IPv6 address on its first network");
+    c->add_option("--mac-address", cr.mac_address, "the container's MAC on its first network");
+    c->add_option("--add-host", cr.add_hosts, "add HOST:IP to /etc/hosts")->allow_extra_args(false);
+    c->add_option("--dns", cr.dns, "a nameserver for /etc/resolv.conf")->allow_extra_args(false);
+    c->add_option("--dns-search", cr.dns_search, "a search domain for /etc/resolv.conf")
+        ->allow_extra_args(false);
+    c->add_option("--dns-option", cr.dns_options, "an option for /etc/resolv.conf")
+        ->allow_extra_args(false);
+    c->add_option("-p,--publish", cr.publish, "publish [hostIP:][hostPort:]ctrPort[/proto]")
+        ->allow_extra_args(false);
+    c->add_flag("-P,--publish-all", cr.publish_all,
+                "publish the image's exposed ports on random host ports");
     c->add_flag("--read-only", cr.read_only, "mount the root file system read-only");
     c->add_option("--restart", cr.restart, "no, on-failure[:N], always, unless-stopped")
         ->capture_default_str();
@@ -58,9 +78,7 @@ void add_create_flags(CLI::App* c, RunOptions& o) {
         ->allow_extra_args(false);
     c->add_option("--tmpfs", cr.tmpfs, "mount a tmpfs at PATH[:OPTIONS]")->allow_extra_args(false);
     c->add_flag("--init", cr.init, "run berth-init as PID 1 (forwards signals, reaps zombies)");
-    c->add_option("--cpus", cr.cpus, "CPU quota in CPUs (1.5)");
-    c->add_option("-m,--memory", cr.memory, "memory limit (512m, 1g)");
-    c->add_option("--pids-limit", cr.pids_limit, "maximum number of processes (-1: unlimited)");
+    add_resource_flags(c, cr, true);
     c->add_option("image", o.image, "IMAGE [COMMAND [ARG...]]")->required();
     // Everything after the image belongs to the container's command.
     c->prefix_command();
@@ -99,8 +117,9 @@ Result<engine::ContainerRecord> create_container(engine::Engine& eng, const RunO
 
 // Starts the task; a failed start sets the exit status docker gives it and, for --rm,
 // removes the container.
-Result<void> start_container(Context& ctx, engine::Engine& eng, const engine::ContainerRecord& r) {
-    auto started = eng.start(r);
+Result<void> start_container(Context& ctx, engine::Engine& eng, const engine::ContainerRecord& r,
+                             const engine::StartAttach& attach = {}) {
+    auto started = eng.start(r, attach);
     if (started.ok()) return {};
     std::string msg = started.error().what();
     ctx.failure_exit = engine::start_failure_exit_code(msg);
@@ -114,12 +133,26 @@ Result<int> run_run(Context& ctx, RunOptions& o, const CLI::App* c) {
     BERTH_TRY(finish_options(o, c));
     auto eng = BERTH_TRY(open_engine(ctx));
     auto r = BERTH_TRY(create_container(eng, o));
-    BERTH_TRY(start_container(ctx, eng, r));
+    // --rm in the foreground: the exit command leaves the removal to us (exit status first).
+    engine::RemovalHold hold;
+    if (r.auto_remove && !o.detach) hold = BERTH_TRY(engine::hold_removal(eng.paths(), r.id));
+    std::optional<engine::ContainerView> attached;
+    if (!o.detach && (o.create.interactive || o.create.tty)) {
+        // Our stdio is the container's from its first byte (container_interactive.h).
+        o.stdio.interactive = o.create.interactive;
+        attached = BERTH_TRY(attach_foreground(eng, r, o.stdio, [&](const engine::StartAttach& a) {
+            return start_container(ctx, eng, r, a);
+        }));
+        if (!attached) return 0;  // detached: it runs on (--rm: its exit command removes it)
+    } else {
+        BERTH_TRY(start_container(ctx, eng, r));
+    }
     if (o.detach) {
         BERTH_TRY(print_out(r.id + "\n"));
         return 0;
     }
-    auto v = BERTH_TRY(follow_log(eng, r, false, true));
+    if (!attached) attached = BERTH_TRY(follow_log(eng, r, false, true));
+    engine::ContainerView& v = *attached;
     int code = exit_status(v);
     if (r.auto_remove) BERTH_TRY(eng.remove(v, true));
     if (v.task && !v.task->exit_code) {
@@ -142,6 +175,7 @@ Result<int> run_create(Context& ctx, RunOptions& o, const CLI::App* c) {
 struct StartOptions {
     std::vector<std::string> names;
     bool attach = false;
+    InteractiveFlags stdio;  // -i (docker: attaches too), --detach-keys
 };
 
 Result<int> run_start(Context& ctx, const StartOptions& o) {
@@ -149,6 +183,23 @@ Result<int> run_start(Context& ctx, const StartOptions& o) {
     int code = 0;
     for (const auto& name : o.names) {
         auto v = BERTH_TRY(eng.find(name));
+        const bool attach = o.attach || o.stdio.interactive;
+        engine::RemovalHold hold;  // as run --rm: the status is read before the exit command
+        if (attach && v.record.auto_remove) {
+            hold = BERTH_TRY(engine::hold_removal(eng.paths(), v.record.id));
+        }
+        if (attach && (o.stdio.interactive || container_has_tty(v.record) ||
+                       container_keeps_stdin(v.record))) {
+            StartFn start;
+            if (!v.running()) {
+                start = [&](const engine::StartAttach& a) {
+                    return start_container(ctx, eng, v.record, a);
+                };
+            }
+            auto done = BERTH_TRY(attach_foreground(eng, v.record, o.stdio, start));
+            code = done ? exit_status(*done) : 0;
+            continue;
+        }
         if (!v.running()) BERTH_TRY(start_container(ctx, eng, v.record));
         if (o.attach) {
             auto done = BERTH_TRY(follow_log(eng, v.record, false, true));
@@ -166,6 +217,7 @@ CLI::App* add_container_run(CLI::App& parent, Context& ctx, const std::string& n
     auto o = std::make_shared<RunOptions>();
     CLI::App* c = parent.add_subcommand(name, "run a command in a new container");
     c->add_flag("-d,--detach", o->detach, "run in the background and print the container ID");
+    add_detach_keys_flag(c, o->stdio.detach_keys);
     add_create_flags(c, *o);
     c->callback([&ctx, o, c] { ctx.action = [&ctx, o, c] { return run_run(ctx, *o, c); }; });
     return c;
@@ -183,6 +235,8 @@ CLI::App* add_container_start(CLI::App& parent, Context& ctx, const std::string&
     auto o = std::make_shared<StartOptions>();
     CLI::App* c = parent.add_subcommand(name, "start one or more containers");
     c->add_flag("-a,--attach", o->attach, "print the container's output until it exits");
+    c->add_flag("-i,--interactive", o->stdio.interactive, "attach our stdin (and the output)");
+    add_detach_keys_flag(c, o->stdio.detach_keys);
     c->add_option("container", o->names, "containers")->required();
     c->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_start(ctx, *o); }; });
     return c;

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/berth/commands.h"
+#include "cli/berth/table_output.h"
 
 namespace berth::cli {
 namespace {
@@ -67,10 +68,6 @@ Json inspect_json(const image::ResolvedImage& img, const std::vector<std::string
     return out;
 }
 
-std::string dump(const Json& j, int indent) {
-    return j.dump(indent, ' ', false, Json::error_handler_t::replace);
-}
-
 struct LsOptions {
     std::string format;
     bool quiet = false, no_trunc = false, digests = false, all = false;
@@ -96,7 +93,7 @@ Result<int> run_ls(Context& ctx, const LsOptions& o) {
                parse_rfc3339(b.img.config.created).value_or(0);
     });
 
-    if (o.format == "json" || o.format == "{{json .}}") {
+    if (is_json_format(o.format)) {
         // One object per image, its names together, as podman's JSON.
         std::vector<std::string> order;
         std::map<std::string, std::pair<const Row*, std::vector<std::string>>> by_id;
@@ -128,23 +125,20 @@ Result<int> run_ls(Context& ctx, const LsOptions& o) {
                            {"Created", parse_rfc3339(c.created).value_or(0)},
                            {"CreatedAt", c.created}});
         }
-        BERTH_TRY(print_out(dump(out, 4) + "\n"));
+        BERTH_TRY(print_out(json_text(out)));
         return 0;
     }
     if (o.quiet) {
         std::vector<std::string> seen;
-        std::string out;
         for (const auto& r : rows) {
             std::string id = o.no_trunc ? r.img.id().str() : r.img.id().hex.substr(0, 12);
-            if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
-            seen.push_back(id);
-            out += id + "\n";
+            if (std::find(seen.begin(), seen.end(), id) == seen.end()) seen.push_back(id);
         }
-        BERTH_TRY(print_out(out));
+        BERTH_TRY(print_out(lines(seen)));
         return 0;
     }
-    if (!o.format.empty() && o.format != "table") {
-        std::string out;
+    if (is_template_format(o.format)) {
+        Json objs = Json::array();
         for (const auto& r : rows) {
             auto [repo, tag] = split_repo_tag(r.name);
             Json obj = inspect_json(r.img, {r.name});
@@ -154,10 +148,9 @@ Result<int> run_ls(Context& ctx, const LsOptions& o) {
             obj["CreatedSince"] = human_ago(r.img.config.created);
             obj["CreatedAt"] = r.img.config.created;
             obj["Size"] = human_size(static_cast<double>(image_size(r.img)));
-            std::string line = BERTH_TRY(render_template(o.format, obj));
-            out += line + "\n";
+            objs.push_back(std::move(obj));
         }
-        BERTH_TRY(print_out(out));
+        BERTH_TRY(print_out(BERTH_TRY(render_lines(o.format, objs))));
         return 0;
     }
     // The table, columns padded like Go's tabwriter (min width, 2 spaces of padding).
@@ -175,20 +168,7 @@ Result<int> run_ls(Context& ctx, const LsOptions& o) {
         row.push_back(human_size(static_cast<double>(image_size(r.img))));
         table.push_back(std::move(row));
     }
-    std::vector<size_t> width(header.size(), 0);
-    for (const auto& row : table) {
-        for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-    }
-    std::string out;
-    for (const auto& row : table) {
-        std::string line;
-        for (size_t i = 0; i < row.size(); ++i) {
-            line += row[i];
-            if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-        }
-        out += line + "\n";
-    }
-    BERTH_TRY(print_out(out));
+    BERTH_TRY(print_out(aligned_table(table)));
     return 0;
 }
 
@@ -207,13 +187,7 @@ Result<int> run_inspect(Context& ctx, const InspectOptions& o) {
         auto names = BERTH_TRY(store.names_of(f.resolved, p));
         out.push_back(inspect_json(f.resolved, names));
     }
-    if (o.format.empty() || o.format == "json" || o.format == "{{json .}}") {
-        BERTH_TRY(print_out(dump(out, 4) + "\n"));
-        return 0;
-    }
-    std::string text;
-    for (const auto& obj : out) text += BERTH_TRY(render_template(o.format, obj)) + "\n";
-    BERTH_TRY(print_out(text));
+    BERTH_TRY(print_out(BERTH_TRY(inspect_output(o.format, out))));
     return 0;
 }
 

@@ -76,7 +76,17 @@ int berth_main(int argc, char** argv) {
         ->capture_default_str();
     add_image_commands(app, ctx);
     add_container_commands(app, ctx);
+    add_container_resource_commands(app, ctx);
+    add_container_resource_commands(*app.get_subcommand("container"), ctx);
     add_volume_commands(app, ctx);
+    add_network_commands(app, ctx);
+    for (CLI::App* parent : {&app, app.get_subcommand("container")}) {
+        add_container_restart(*parent, ctx, "restart");
+        add_container_cp(*parent, ctx, "cp");
+    }
+    add_container_info(*app.get_subcommand("container"), ctx, "info");
+    add_task_commands(app, ctx);
+    add_namespace_commands(app, ctx);
     app.require_subcommand(1);
 
     try {

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -80,6 +81,14 @@ Result<void> Monitor::setup() {
             CriLog::open(options_.log_path, options_.log_max_size, options_.log_max_files));
     }
     attach_ = BERTH_TRY(AttachServer::listen(task_path(kAttachSocket)));
+    if (options_.attach_fd >= 0) {
+        UniqueFd client(options_.attach_fd);
+        options_.attach_fd = -1;
+        BERTH_TRY_CTX(set_nonblocking(client.get()), "--attach-fd");
+        attach_->add_reliable_client(std::move(client));
+    }
+    console_rows_ = options_.console_rows;
+    console_cols_ = options_.console_cols;
     control_ = BERTH_TRY(listen_unix(task_path(kControlSocket), SOCK_SEQPACKET));
     return {};
 }
@@ -91,14 +100,23 @@ Result<pid_t> Monitor::create_task() {
     err_fd_.reset();
     stdin_fd_.reset();
     stdin_pending_.clear();
+    stdin_closing_ = false;
     FdPair out, err, in;
     UniqueFd console;
     std::vector<std::string> args = {"create", "--bundle", options_.bundle, "--pid-file",
                                      task_path(kPidFile)};
+    UniqueFd task_dir_fd;
     if (options_.terminal) {
         console = BERTH_TRY(listen_unix(task_path(kConsoleSocket), SOCK_STREAM));
+        std::string console_path = task_path(kConsoleSocket);
+        if (console_path.size() >= sizeof(sockaddr_un::sun_path)) {
+            // Too long for the runtime's connect: the task dir through our fd table instead.
+            task_dir_fd = BERTH_TRY(open_fd(options_.task_dir, O_PATH | O_DIRECTORY));
+            console_path = "/proc/" + std::to_string(getpid()) + "/fd/" +
+                           std::to_string(task_dir_fd.get()) + "/" + kConsoleSocket;
+        }
         args.push_back("--console-socket");
-        args.push_back(task_path(kConsoleSocket));
+        args.push_back(console_path);
     } else {
         out = BERTH_TRY(make_pipe());
         err = BERTH_TRY(make_pipe());
@@ -167,6 +185,8 @@ Result<pid_t> Monitor::create_task() {
             if (!stdin_fd_) return ErrnoError() << "dup pty master";
         }
         out_fd_ = std::move(master);
+        // Before `start`: the container's first look at its size is already right.
+        if (console_rows_ > 0) set_console_size(console_rows_, console_cols_);
     } else {
         out_fd_ = std::move(out.first);
         err_fd_ = std::move(err.first);
@@ -211,6 +231,7 @@ int Monitor::run() {
         std::string msg = r.error().what();
         report_ready("{\"error\":\"" + json_escape(msg) + "\"}\n");
         log::error(msg);
+        run_exit_command();
         return 1;
     }
     if (auto r = start_task(); !r) {
@@ -227,12 +248,47 @@ int Monitor::run() {
         report_ready("{\"error\":\"" + json_escape(msg) + "\"}\n");
         log::error(msg);
         cleanup_sockets();
+        run_exit_command();
         return 1;
     }
     report_ready("{\"pid\":" + std::to_string(state_.pid) + "}\n");
     loop();
+    attach_->flush_reliable(5000);
     cleanup_sockets();
+    run_exit_command();
     return 0;
+}
+
+// After task.json says stopped and the sockets are gone: what the command does (remove the
+// container) may remove the task dir. The monitor exits right after and never waits for it: it
+// goes to init (or the nearest subreaper above us), in a session of its own.
+void Monitor::run_exit_command() {
+    if (options_.exit_command.empty()) return;
+    std::vector<std::string> args = {options_.exit_command};
+    args.insert(args.end(), options_.exit_command_args.begin(), options_.exit_command_args.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    pid_t child = ::fork();
+    if (child < 0) {
+        log::error("fork for the exit command failed");
+        return;
+    }
+    if (child == 0) {
+        // Only async-signal-safe calls from here on.
+        ::setsid();
+        if (null_fd) {
+            ::dup2(null_fd.get(), 0);
+            ::dup2(null_fd.get(), 1);
+            ::dup2(null_fd.get(), 2);
+        }
+        sys::close_range(3, ~0U, 0);
+        init::restore_signals(saved_signals_);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    log::info("started the exit command " + options_.exit_command);
 }
 
 void Monitor::cleanup_sockets() {
@@ -263,8 +319,10 @@ void Monitor::loop() {
         fds.push_back({timer_fd_.get(), POLLIN, 0});
         fds.push_back({control_.get(), POLLIN, 0});
         fds.push_back({attach_->listen_fd(), POLLIN, 0});
-        fds.push_back({out_fd_.get(), POLLIN, 0});  // -1 is skipped by poll
-        fds.push_back({err_fd_.get(), POLLIN, 0});
+        // -1 is skipped by poll; output waits while the foreground client is full.
+        const bool hold_output = attach_->blocked();
+        fds.push_back({hold_output ? -1 : out_fd_.get(), POLLIN, 0});
+        fds.push_back({hold_output ? -1 : err_fd_.get(), POLLIN, 0});
         fds.push_back({stdin_pending_.empty() ? -1 : stdin_fd_.get(), POLLOUT, 0});
         attach_->add_poll_fds(fds, stdin_pending_.empty());
         if (::poll(fds.data(), fds.size(), -1) < 0) {
@@ -281,7 +339,8 @@ void Monitor::loop() {
         }
         if (fds[6].revents) flush_stdin();
         if (fds[3].revents & POLLIN) attach_->accept_clients();
-        attach_->handle_poll(fds, [this](std::string_view data) { write_stdin(data); });
+        attach_->handle_poll(
+            fds, [this](std::string_view data) { write_stdin(data); }, [this] { close_stdin(); });
         if (fds[2].revents & POLLIN) handle_control();
         if (fds[1].revents & POLLIN) {
             uint64_t ticks;
@@ -326,7 +385,7 @@ void Monitor::drain_output() {
 }
 
 void Monitor::write_stdin(std::string_view data) {
-    if (!stdin_fd_) return;
+    if (!stdin_fd_ || stdin_closing_) return;
     stdin_pending_.append(data);
     flush_stdin();
 }
@@ -345,6 +404,26 @@ void Monitor::flush_stdin() {
             stdin_pending_.clear();
         }
     }
+    if (stdin_closing_ && stdin_pending_.empty()) stdin_fd_.reset();
+}
+
+void Monitor::close_stdin() {
+    if (options_.terminal) {
+        // EOF on a pty is ^D at the start of a line, not a close.
+        write_stdin("\x04");
+    } else {
+        stdin_closing_ = true;
+        flush_stdin();
+    }
+}
+
+void Monitor::set_console_size(unsigned short rows, unsigned short cols) {
+    console_rows_ = rows;
+    console_cols_ = cols;
+    struct winsize ws {};
+    ws.ws_row = rows;
+    ws.ws_col = cols;
+    if (out_fd_ && ioctl(out_fd_.get(), TIOCSWINSZ, &ws) != 0) log::warn("TIOCSWINSZ failed");
 }
 
 void Monitor::handle_signals() {
@@ -483,18 +562,12 @@ void Monitor::handle_control() {
         if (!options_.terminal || !out_fd_ || !rows || !cols) {
             reply = "error: no terminal or bad size";
         } else {
-            ws.ws_row = *rows;
-            ws.ws_col = *cols;
+            console_rows_ = ws.ws_row = *rows;
+            console_cols_ = ws.ws_col = *cols;
             if (ioctl(out_fd_.get(), TIOCSWINSZ, &ws) != 0) reply = "error: TIOCSWINSZ failed";
         }
     } else if (verb == "close-stdin") {
-        if (options_.terminal) {
-            // EOF on a pty is ^D at the start of a line, not a close.
-            write_stdin("\x04");
-        } else {
-            stdin_fd_.reset();
-            stdin_pending_.clear();
-        }
+        close_stdin();
     } else if (verb == "reopen-log") {
         if (log_) {
             if (auto r = log_->reopen(); !r) reply = "error: " + r.error().what();

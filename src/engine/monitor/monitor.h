@@ -57,10 +57,15 @@ class Monitor {
     void drain_output();
     void write_stdin(std::string_view data);
     void flush_stdin();
+    // EOF for the container: a pipe is closed once what is pending is written; a pty gets ^D.
+    void close_stdin();
+    void set_console_size(unsigned short rows, unsigned short cols);
     void arm_timer(Timer kind, uint64_t ms);
     void save_state();
     void report_ready(const std::string& json);
     void cleanup_sockets();
+    // Starts --exit-command, detached; the monitor does not wait for it.
+    void run_exit_command();
     std::string task_path(const char* name) const;
 
     Options options_;
@@ -76,6 +81,8 @@ class Monitor {
     UniqueFd err_fd_;    // stderr pipe (none with a terminal)
     UniqueFd stdin_fd_;  // the stdin pipe's write end, or a dup of the pty master
     std::string stdin_pending_;
+    bool stdin_closing_ = false;  // close the pipe once stdin_pending_ is written
+    unsigned short console_rows_ = 0, console_cols_ = 0;  // kept for the pty of a restart
     TaskState state_;
     BackOff backoff_;
     std::optional<CgroupRef> cgroup_;

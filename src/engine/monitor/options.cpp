@@ -24,11 +24,16 @@ const char kUsage[] =
     "  --log-max-files N       files kept, the live one included (default 2)\n"
     "  --terminal              give the container a pty (process.terminal must be true)\n"
     "  --stdin                 keep the container's stdin open for attach clients\n"
+    "  --attach-fd N           a connected attach client (SOCK_SEQPACKET) that is never dropped\n"
+    "  --console-size ROWSxCOLS  the pty's size before the container starts (--terminal)\n"
     "  --restart POLICY        no | on-failure[:N] | always | unless-stopped\n"
     "  --stop-signal SIG       signal for a stop request (default SIGTERM)\n"
     "  --stop-timeout SECONDS  SIGKILL after this long (default 10)\n"
     "  --ready-fd N            write {\"pid\":N} or {\"error\":\"...\"} here once started\n"
     "  --foreground            do not detach (fork + setsid)\n"
+    "  --exit-command PATH     run PATH (detached, stdio on /dev/null) once the task is over\n"
+    "                          for good: no restart pending\n"
+    "  --exit-command-arg ARG  an argument for it (repeatable, in order)\n"
     "  --backoff-base-ms MS    test only: restart back-off base (default 10000)\n"
     "  --backoff-max-ms MS     test only: back-off cap (default 300000)\n"
     "  --backoff-reset-ms MS   test only: running time that resets the back-off (600000)\n";
@@ -146,8 +151,25 @@ Result<ParseOutcome> parse_options(int argc, const char* const* argv) {
             o.stop_signal = *sig;
         } else if (name == "--stop-timeout") {
             o.stop_timeout_s = BERTH_TRY(number_flag<unsigned>(name, value));
+        } else if (name == "--attach-fd") {
+            o.attach_fd = BERTH_TRY(number_flag<int>(name, value));
+            if (o.attach_fd < 3) return Error(EINVAL) << name << ": must be 3 or more";
+        } else if (name == "--console-size") {
+            size_t x = value.find('x');
+            auto rows = parse_number<unsigned short>(value.substr(0, x));
+            auto cols = x == std::string_view::npos
+                            ? std::nullopt
+                            : parse_number<unsigned short>(value.substr(x + 1));
+            if (!rows || !cols || *rows == 0 || *cols == 0)
+                return Error(EINVAL) << name << ": want ROWSxCOLS, not `" << value << "`";
+            o.console_rows = *rows;
+            o.console_cols = *cols;
         } else if (name == "--ready-fd") {
             o.ready_fd = BERTH_TRY(number_flag<int>(name, value));
+        } else if (name == "--exit-command") {
+            o.exit_command = value;
+        } else if (name == "--exit-command-arg") {
+            o.exit_command_args.emplace_back(value);
         } else if (name == "--backoff-base-ms") {
             o.backoff_base_ms = BERTH_TRY(number_flag<uint64_t>(name, value));
         } else if (name == "--backoff-max-ms") {
@@ -164,6 +186,11 @@ Result<ParseOutcome> parse_options(int argc, const char* const* argv) {
     if (o.task_dir.empty()) return Error(EINVAL) << "--task-dir is required";
     if (o.id.find('/') != std::string::npos || o.id == "." || o.id == "..")
         return Error(EINVAL) << "--id: invalid container id `" << o.id << "`";
+    if (!o.exit_command_args.empty() && o.exit_command.empty())
+        return Error(EINVAL) << "--exit-command-arg needs --exit-command";
+    if (!o.exit_command.empty() && o.exit_command.front() != '/')
+        return Error(EINVAL) << "--exit-command: `" << o.exit_command
+                             << "` is not an absolute path";
     if (o.backoff_max_ms < o.backoff_base_ms) o.backoff_max_ms = o.backoff_base_ms;
     return out;
 }

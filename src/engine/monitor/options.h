@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -33,11 +34,21 @@ struct Options {
     unsigned log_max_files = 2;  // files kept including the live one (FILE, FILE.1, ...)
     bool terminal = false;       // pty through the runtime's --console-socket
     bool stdin_pipe = false;     // keep a stdin pipe that attach clients write to
+    // An attach client connected by the caller (one end of a socketpair): the foreground
+    // `run -i`/`-t` gets every byte from the start, with no race against attach.sock.
+    int attach_fd = -1;
+    // The pty's first size (rows, cols; 0: the runtime's default), set before `start`.
+    unsigned short console_rows = 0;
+    unsigned short console_cols = 0;
     RestartPolicy restart;
     int stop_signal = 15;
     unsigned stop_timeout_s = 10;  // stop signal, then SIGKILL after this long
     int ready_fd = -1;             // gets {"pid":N} or {"error":"..."} once, then is closed
     bool foreground = false;       // do not fork and setsid (tests, or a caller that already did)
+    // Run once the task is over for good (no restart pending), detached, stdio on /dev/null, as
+    // conmon's --exit-command: the engine's cleanup (`berth container cleanup --rm ID`).
+    std::string exit_command;
+    std::vector<std::string> exit_command_args;
     // Test-only: the back-off base (kubelet: 10 s) and cap (5 min) and the reset threshold
     // (10 min of running) in milliseconds.
     uint64_t backoff_base_ms = 10'000;

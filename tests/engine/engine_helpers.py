@@ -1,0 +1,155 @@
+"""What the engine tests (tests/engine) share: where the binaries are, the runtime every container
+gets, process and cgroup probes, and `Berth`, a berth CLI with a private --root and --runroot.
+The fixtures built on them (busybox_tar, berth) are in conftest.py.
+
+Environment: $BERTH_BIN (default <repo>/build/bin/berth; berth-monitor and berth-runtime are found
+next to it); $BERTH_TEST_ENGINE_RUNTIME, the OCI runtime every container gets (`--runtime`;
+default berth-runtime; a name berth finds, or a path, e.g. tests/engine/crun-hybrid for crun on
+a hybrid cgroup host).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BERTH = os.environ.get("BERTH_BIN") or str(REPO / "build/bin/berth")
+RUNTIME = os.environ.get("BERTH_TEST_ENGINE_RUNTIME", "berth-runtime")
+IMAGE = "localhost/berthtest/busybox:1"
+
+# Every engine test file's pytestmark starts with these.
+REQUIREMENTS = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(not os.path.exists(BERTH), reason=f"no berth at {BERTH}"),
+    pytest.mark.skipif(not os.access("/bin/busybox", os.X_OK), reason="needs busybox-static"),
+]
+
+
+def runtime_is_crun(runtime: str = RUNTIME) -> bool:
+    """crun itself or a wrapper of it (tests/engine/crun-hybrid)."""
+    return "crun" in os.path.basename(runtime)
+
+
+def _start_time(pid: int) -> int:
+    """Field 22 of /proc/PID/stat; 0 when gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat[stat.rfind(")") + 2:].split()
+    return 0 if fields[0] == "Z" else int(fields[19])
+
+
+def _alive(pid: int, start_time: int | None = None) -> bool:
+    """Alive and not a zombie; with start_time (non-zero), also the same process as then."""
+    if pid <= 0:
+        return False
+    st = _start_time(pid)
+    return st != 0 and (start_time is None or start_time == 0 or st == start_time)
+
+
+def _wait_for(pred, timeout=10.0, what="condition"):
+    """pred()'s first true value, polled until timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def berth_monitors() -> dict[int, list[str]]:
+    """pid -> argv of every live berth-monitor on the host (any run root)."""
+    out = {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            argv = (p / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"berth-monitor") and _alive(int(p.name)):
+            out[int(p.name)] = [a.decode(errors="replace") for a in argv]
+    return out
+
+
+def _cgroup_dirs(cid: str) -> list[Path]:
+    """The container's cgroup in every hierarchy (each v1 controller, or the unified one)."""
+    return [p for p in Path("/sys/fs/cgroup").glob(f"*/berth/*{cid}*")] + \
+        [p for p in Path("/sys/fs/cgroup").glob(f"berth/*{cid}*")]
+
+
+class Berth:
+    """The berth CLI with its own --root and --runroot under tmp, the test image loaded."""
+
+    def __init__(self, tmp: Path, busybox_tar: Path, name="berth"):
+        self.tmp = tmp
+        self.root = tmp / f"{name}-root"
+        self.runroot = tmp / f"{name}-run"
+        self.base = [BERTH, "--root", str(self.root), "--runroot", str(self.runroot)]
+        self.run("load", "-i", busybox_tar)
+
+    def argv(self, *args) -> list[str]:
+        return self.base + [str(a) for a in args]
+
+    def run(self, *args, check=True, timeout=60, **kw):
+        p = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout, **kw)
+        if check and p.returncode != 0:
+            raise AssertionError(f"berth {' '.join(map(str, args))} exited {p.returncode}:\n"
+                                 f"{p.stdout}{p.stderr}")
+        return p
+
+    def container(self, *args, cmd=(), check=True, detach=False):
+        """`run` with the test's runtime and image."""
+        flags = ["-d"] if detach else []
+        return self.run("run", *flags, "--runtime", RUNTIME, *args, IMAGE, *cmd, check=check)
+
+    def ps(self, all=True) -> list[dict]:
+        return json.loads(self.run("ps", *(["-a"] if all else []), "--format", "json").stdout)
+
+    def inspect(self, name) -> dict:
+        out = json.loads(self.run("inspect", name).stdout)
+        assert len(out) == 1
+        return out[0]
+
+    def mounts(self) -> list[str]:
+        """Mount points under this berth's --root and --runroot."""
+        prefixes = (f"{self.runroot}/", f"{self.root}/")
+        return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
+                if line.split()[4].startswith(prefixes)]
+
+    def cleanup(self):
+        """Removes every container, then checks (and undoes) mounts left under its roots."""
+        for c in self.ps():
+            self.run("rm", "-f", c["Id"], check=False)
+        self.run("system", "gc", check=False)
+        left = self.unmount_all()
+        assert not left, f"mounts left: {left}"
+
+    def unmount_all(self) -> list[str]:
+        """Lazily unmounts whatever is mounted under the roots; returns what was."""
+        left = self.mounts()
+        for m in sorted(left, key=len, reverse=True):
+            subprocess.run(["umount", "-l", m], check=False, capture_output=True)
+        return left
+
+
+@contextlib.contextmanager
+def temp_berth(busybox_tar: Path, prefix: str, cls=Berth):
+    """A `cls` (Berth or a subclass) with its roots in a new temp dir, removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}-{uuid.uuid4().hex[:6]}-"))
+    try:
+        yield cls(tmp, busybox_tar)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
