@@ -133,25 +133,22 @@ Result<int> run_run(Context& ctx, RunOptions& o, const CLI::App* c) {
     BERTH_TRY(finish_options(o, c));
     auto eng = BERTH_TRY(open_engine(ctx));
     auto r = BERTH_TRY(create_container(eng, o));
-    // --rm in the foreground: the exit command leaves the removal to us (exit status first).
-    engine::RemovalHold hold;
-    if (r.auto_remove && !o.detach) hold = BERTH_TRY(engine::hold_removal(eng.paths(), r.id));
-    std::optional<engine::ContainerView> attached;
-    if (!o.detach && (o.create.interactive || o.create.tty)) {
-        // Our stdio is the container's from its first byte (container_interactive.h).
-        o.stdio.interactive = o.create.interactive;
-        attached = BERTH_TRY(attach_foreground(eng, r, o.stdio, [&](const engine::StartAttach& a) {
-            return start_container(ctx, eng, r, a);
-        }));
-        if (!attached) return 0;  // detached: it runs on (--rm: its exit command removes it)
-    } else {
-        BERTH_TRY(start_container(ctx, eng, r));
-    }
     if (o.detach) {
+        BERTH_TRY(start_container(ctx, eng, r));
         BERTH_TRY(print_out(r.id + "\n"));
         return 0;
     }
-    if (!attached) attached = BERTH_TRY(follow_log(eng, r, false, true));
+    // --rm in the foreground: the exit command leaves the removal to us (exit status first).
+    engine::RemovalHold hold;
+    if (r.auto_remove) hold = BERTH_TRY(engine::hold_removal(eng.paths(), r.id));
+    // Our stdio is the container's from its first byte (container_interactive.h), through a
+    // socket the monitor is given at start: no following of the log file (closing an inotify
+    // watch waits for a grace period).
+    o.stdio.interactive = o.create.interactive;
+    auto attached = BERTH_TRY(attach_foreground(eng, r, o.stdio, [&](const engine::StartAttach& a) {
+        return start_container(ctx, eng, r, a);
+    }));
+    if (!attached) return 0;  // detached: it runs on (--rm: its exit command removes it)
     engine::ContainerView& v = *attached;
     int code = exit_status(v);
     if (r.auto_remove) BERTH_TRY(eng.remove(v, true));
