@@ -56,7 +56,7 @@ crun_engine_tests=(test_monitor.py test_engine_containers.py test_engine_exec.py
 [ -d tests/engine ] && [ -x /usr/bin/crun ] && step "engine with crun" \
     env BERTH_TEST_ENGINE_RUNTIME="$PWD/tests/engine/crun-hybrid" $py -m pytest -q \
     "${crun_engine_tests[@]/#/tests/engine/}" --junitxml="$results/engine-crun.xml"
-step "fuzz the parsers of outside input (7 targets, 20 s each)" scripts/fuzz.sh 20
+step "fuzz the parsers of outside input (7 targets, 15 s each)" scripts/fuzz.sh 15
 
 printf '\n'
 $py scripts/junit_summary.py "$results"/*.xml || status=1
