@@ -42,6 +42,8 @@
 #include <string_view>
 #include <vector>
 
+#include "oci/caps.h"
+
 #include "json.hpp"
 
 extern char** environ;
@@ -236,56 +238,12 @@ Json cmd_mounts() {
 
 // ---------------------------------------------------------------- caps
 
-const char* const kCapNames[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
 Json cap_names(unsigned long long mask) {
     Json a = Json::array();
     for (unsigned i = 0; i < 64; ++i) {
         if (!(mask & (1ULL << i))) continue;
-        if (i < sizeof kCapNames / sizeof kCapNames[0])
-            a.push(kCapNames[i]);
+        if (const char* name = berth::oci::cap_name(static_cast<int>(i)))
+            a.push(name);
         else
             a.push("CAP_" + std::to_string(i));
     }
