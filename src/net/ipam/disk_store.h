@@ -39,6 +39,8 @@ class DiskStore final : public Store {
   private:
     DiskStore(std::string dir, UniqueFd dir_fd, UniqueFd lock_fd)
         : dir_(std::move(dir)), dir_fd_(std::move(dir_fd)), lock_fd_(std::move(lock_fd)) {}
+    // Rewrites a small file of the directory in place (the last_reserved_ip hint).
+    Result<void> write_hint(const std::string& file, const std::string& text);
     std::string dir_;
     UniqueFd dir_fd_;
     UniqueFd lock_fd_;

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "net/nft/element_socket.h"
 #include "net/nft/script.h"
 
 namespace berth::net::nft {
@@ -227,30 +228,30 @@ Result<ListedTable> list_table(Context& ctx, const StaticTable& table) {
     return t;
 }
 
-Result<void> add_elements(Context& ctx, const StaticTable& table, std::string_view tag,
+Result<void> add_elements(const StaticTable& table, std::string_view tag,
                           const std::vector<Element>& elements) {
-    const std::string add = BERTH_TRY(add_elements_script(table, tag, elements));
-    if (add.empty()) return {};
-    auto r = ctx.apply(add);
+    if (elements.empty()) return {};
+    auto r = send_elements(table, tag, elements, ElementOp::kAdd);
     if (r || r.error().errno_value() != ENOENT) return r;
     // No table, or an older one without some set: create (or complete) it in the same
     // transaction as the elements.
-    return ctx.apply(create_script(table) + add);
+    const std::string add = BERTH_TRY(add_elements_script(table, tag, elements));
+    Context* ctx = BERTH_TRY(thread_context());
+    return ctx->apply(create_script(table) + add);
 }
 
-Result<void> delete_elements(Context& ctx, const StaticTable& table, std::string_view tag,
+Result<void> delete_elements(const StaticTable& table, std::string_view tag,
                              const std::vector<Element>& elements, bool known) {
     if (known) {
-        const std::string del = delete_elements_script(table, elements);
-        if (del.empty()) return {};
-        auto r = ctx.apply(del);
+        auto r = send_elements(table, tag, elements, ElementOp::kDelete);
         if (r || r.error().errno_value() != ENOENT) return r;
     }
-    ListedTable listed = BERTH_TRY(list_table(ctx, table));
+    Context* ctx = BERTH_TRY(thread_context());
+    ListedTable listed = BERTH_TRY(list_table(*ctx, table));
     const std::vector<Element> ours = tagged_with(listed, tag);
     const std::string del = delete_elements_script(table, ours);
     if (del.empty()) return {};
-    return ctx.apply(del);
+    return ctx->apply(del);
 }
 
 Result<void> gc_elements(Context& ctx, const StaticTable& table,

@@ -3,7 +3,8 @@
 // creation, and per-attachment state held only as ELEMENTS of the table's sets and maps, each
 // carrying its attachment's tag (attachment.h) as the element comment.
 //
-// Every ADD and DEL is O(1) and one transaction, with no listing and no lock:
+// Every ADD and DEL is O(1) and one transaction, with no listing and no lock (and, in the
+// common case, without libnftables: element_wire.h):
 //   ADD  `add element` only (idempotent for an identical element). When the table or a set is
 //        missing (ENOENT), the whole create script runs instead, in ONE transaction: add table,
 //        sets and chains (no-ops when present), flush the chains and add the static rules again,
@@ -101,13 +102,15 @@ ListedTable parse_listing(const StaticTable& table, const Json& listing);
 // The table's sets, chains and elements; exists=false when there is no such table.
 Result<ListedTable> list_table(Context& ctx, const StaticTable& table);
 
-// ADD: see the header comment. `ctx` must belong to the calling thread's network namespace.
-Result<void> add_elements(Context& ctx, const StaticTable& table, std::string_view tag,
+// ADD: see the header comment; in the calling thread's network namespace. The elements go to
+// the kernel as raw nf_tables messages (element_socket.h); only when the table or a set is
+// missing does the create script run, through libnftables (thread_context()).
+Result<void> add_elements(const StaticTable& table, std::string_view tag,
                           const std::vector<Element>& elements);
-// DEL: deletes the tagged `elements` by key in one transaction; when that fails with ENOENT (or
-// `elements` is empty and `known` is false), deletes every element tagged `tag` found by listing.
-// No table: success.
-Result<void> delete_elements(Context& ctx, const StaticTable& table, std::string_view tag,
+// DEL: deletes the tagged `elements` by key in one transaction (raw messages); when that fails
+// with ENOENT (or `elements` is empty and `known` is false), deletes every element tagged `tag`
+// found by listing (libnftables). No table: success.
+Result<void> delete_elements(const StaticTable& table, std::string_view tag,
                              const std::vector<Element>& elements, bool known = true);
 // GC: deletes the elements whose tag `drop(tag)` selects; deletes the table when no tagged
 // element is left. No table: success.

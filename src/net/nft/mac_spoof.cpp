@@ -41,8 +41,7 @@ Result<void> add_mac_spoof_check(const MacSpoofSpec& spec) {
     bool known = false;
     auto elements = BERTH_TRY(elements_for(spec, known));
     if (!known) return Error(EINVAL) << "macspoofchk: no MAC address";
-    Context* ctx = BERTH_TRY(thread_context());
-    return wrap(add_elements(*ctx, table_for(spec.network), attachment_tag(spec.id), elements),
+    return wrap(add_elements(table_for(spec.network), attachment_tag(spec.id), elements),
                 "macspoofchk");
 }
 
@@ -61,10 +60,8 @@ Result<void> del_mac_spoof_check(const MacSpoofSpec& spec) {
         known = false;
         elements = std::vector<Element>{};
     }
-    Context* ctx = BERTH_TRY(thread_context());
-    return wrap(
-        delete_elements(*ctx, table_for(spec.network), attachment_tag(spec.id), *elements, known),
-        "macspoofchk");
+    return wrap(delete_elements(table_for(spec.network), attachment_tag(spec.id), *elements, known),
+                "macspoofchk");
 }
 
 Result<void> gc_mac_spoof_check(std::string_view network, const std::vector<AttachmentId>& valid) {

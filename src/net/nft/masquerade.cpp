@@ -47,8 +47,7 @@ std::string masquerade_table(std::string_view network) {
 
 Result<void> add_masquerade(const MasqueradeSpec& spec) {
     if (spec.addrs.empty()) return Error(EINVAL) << "ipMasq: no container address";
-    Context* ctx = BERTH_TRY(thread_context());
-    return wrap(add_elements(*ctx, table_for(spec.network), attachment_tag(spec.id),
+    return wrap(add_elements(table_for(spec.network), attachment_tag(spec.id),
                              elements_for(spec.addrs, true)),
                 "ipMasq");
 }
@@ -62,9 +61,8 @@ Result<void> check_masquerade(const MasqueradeSpec& spec) {
 
 Result<void> del_masquerade(std::string_view network, const AttachmentId& id,
                             const std::vector<IpNet>& addrs) {
-    Context* ctx = BERTH_TRY(thread_context());
-    return wrap(delete_elements(*ctx, table_for(network), attachment_tag(id),
-                                elements_for(addrs, false), !addrs.empty()),
+    return wrap(delete_elements(table_for(network), attachment_tag(id), elements_for(addrs, false),
+                                !addrs.empty()),
                 "ipMasq");
 }
 

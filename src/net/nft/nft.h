@@ -1,6 +1,8 @@
 // A libnftables context: scripts run as one atomic transaction, errors come back as berth::Error
 // with libnftables' own message, listings come back as JSON. Acts in the network namespace of
-// the thread that created it (libnftables' netlink socket is bound there).
+// the thread that created it (libnftables' netlink socket is bound there). libnftables is not
+// linked: the first create() loads it with dlopen (ENOENT when it cannot), so a process that only
+// adds and deletes elements (element_socket.h) never maps it.
 #pragma once
 
 #include <memory>

@@ -5,6 +5,7 @@
 #include "base/file.h"
 #include "net/netlink/link.h"
 #include "net/netlink/route.h"
+#include "net/netlink/sysctl.h"
 
 namespace berth::net::portmap {
 
@@ -12,10 +13,6 @@ namespace {
 bool plausible_link_name(const std::string& n) {
     return !n.empty() && n.size() <= 15 && n != "." && n != ".." &&
            n.find('/') == std::string::npos;
-}
-
-std::string sysctl_path(const std::string& link) {
-    return "/proc/sys/net/ipv4/conf/" + link + "/route_localnet";
 }
 
 // The link of the longest-prefix route of the main table that contains `addr`.
@@ -43,8 +40,14 @@ Result<std::string> enable_route_localnet(const IpAddr& container,
     if (auto l = route_link(container)) candidates.push_back(*l);
     for (const std::string& l : fallback_links) candidates.push_back(l);
     for (const std::string& link : candidates) {
-        if (!plausible_link_name(link) || !path_exists(sysctl_path(link))) continue;
-        BERTH_TRY(write_file(sysctl_path(link), "1"));
+        if (!plausible_link_name(link)) continue;
+        auto key = sysctl::ipv4_conf_key(link, "route_localnet");
+        if (!key) continue;
+        // Read first: every ADD after the first on a bridge finds it set already, and a read
+        // costs less than a write (which a changed value follows with a route cache flush).
+        auto current = sysctl::read(*key);
+        if (!current && current.error().errno_value() == ENOENT) continue;  // no such link
+        if (!current || *current != "1") BERTH_TRY(sysctl::write(*key, "1"));
         return link;
     }
     return Error(ENOENT) << "route_localnet: no link found that leads to " << container.str();

@@ -82,10 +82,8 @@ Outcome portmap_add(const CmdArgs& args) {
         if (auto r = enable_route_localnet(c->container_v4->addr(), c->host_interfaces); !r)
             return Outcome::fail(cni::kInternal, r.error());
     }
-    auto ctx = nft::thread_context();
-    if (!ctx) return Outcome::fail(cni::kInternal, ctx.error());
-    auto r = nft::add_elements(**ctx, portmap_table(c->network),
-                               nft::attachment_tag(attachment_of(args)), *elements);
+    auto r = nft::add_elements(portmap_table(c->network), nft::attachment_tag(attachment_of(args)),
+                               *elements);
     if (!r) {
         if (r.error().errno_value() == EEXIST)
             return Outcome::fail(cni::kInternal, Error(EEXIST)
@@ -112,9 +110,7 @@ Outcome portmap_del(const CmdArgs& args) {
         known = static_cast<bool>(e);
         if (e) elements = std::move(e).value();
     }
-    auto ctx = nft::thread_context();
-    if (!ctx) return Outcome::fail(cni::kInternal, ctx.error());
-    auto r = nft::delete_elements(**ctx, portmap_table(c->network),
+    auto r = nft::delete_elements(portmap_table(c->network),
                                   nft::attachment_tag(attachment_of(args)), elements, known);
     if (!r) return Outcome::fail(cni::kInternal, r.error());
     if (auto ct = clear_udp_conntrack(*c); !ct) return Outcome::fail(cni::kInternal, ct.error());
