@@ -15,11 +15,19 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "base/version.h"
+#include "image/registry/curl_library.h"
 
 namespace berth::image::registry {
 namespace {
 
 constexpr size_t kMaxBufferedBody = 64 << 20;  // manifests and error bodies, not blobs
+
+// Set by Client::connect before any Client exists; every use below is through a Client.
+const CurlLibrary* loaded_curl = nullptr;
+
+const CurlLibrary& curl_api() {
+    return *loaded_curl;
+}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -84,7 +92,7 @@ size_t on_write(char* data, size_t size, size_t n, void* p) {
     auto* t = static_cast<Transfer*>(p);
     std::string_view chunk(data, size * n);
     long status = 0;
-    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_api().easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300 && t->req->sink) {
         if (!t->started) {
             t->started = true;
@@ -153,15 +161,10 @@ int on_seek(void* p, curl_off_t offset, int origin) {
 }
 
 std::string curl_escape(CURL* c, const std::string& s) {
-    char* e = curl_easy_escape(c, s.data(), static_cast<int>(s.size()));
+    char* e = curl_api().easy_escape(c, s.data(), static_cast<int>(s.size()));
     std::string out = e ? e : "";
-    curl_free(e);
+    curl_api().free(e);
     return out;
-}
-
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 }  // namespace
@@ -169,7 +172,7 @@ void global_init() {
 struct Client::Handle {
     CURL* curl = nullptr;
     ~Handle() {
-        if (curl) curl_easy_cleanup(curl);
+        if (curl) curl_api().easy_cleanup(curl);
     }
 };
 
@@ -250,7 +253,7 @@ std::unique_ptr<Client::Handle> Client::acquire() {
         }
     }
     auto h = std::make_unique<Handle>();
-    h->curl = curl_easy_init();
+    h->curl = curl_api().easy_init();
     return h;
 }
 
@@ -301,10 +304,10 @@ Result<void> Client::setup_tls() {
     if (extra_cas.empty()) return {};
     // CAINFO_BLOB replaces the default bundle: keep the system CAs alongside cert_dir's.
     std::string system_bundle = "/etc/ssl/certs/ca-certificates.crt";
-    if (CURL* c = curl_easy_init()) {
+    if (CURL* c = curl_api().easy_init()) {
         char* path = nullptr;
-        if (curl_easy_getinfo(c, CURLINFO_CAINFO, &path) == CURLE_OK && path) system_bundle = path;
-        curl_easy_cleanup(c);
+        if (curl_api().easy_getinfo(c, CURLINFO_CAINFO, &path) == CURLE_OK && path) system_bundle = path;
+        curl_api().easy_cleanup(c);
     }
     if (auto sys = read_file(system_bundle)) ca_blob_ = *sys + "\n";
     ca_blob_ += extra_cas;
@@ -314,85 +317,85 @@ Result<void> Client::setup_tls() {
 Result<Response> Client::perform(Handle& h, const Request& req, const std::string& url,
                                  const std::vector<std::string>& extra_headers) {
     CURL* c = h.curl;
-    curl_easy_reset(c);
+    curl_api().easy_reset(c);
     Response resp;
     Transfer t{&req, &resp, c, std::nullopt};
     char errbuf[CURL_ERROR_SIZE] = {};
     static const std::string agent = std::string("berth/") + berth::version();
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, agent.c_str());
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    curl_api().easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_api().easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_api().easy_setopt(c, CURLOPT_USERAGENT, agent.c_str());
+    curl_api().easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_api().easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_api().easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_api().easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
     // A transfer stalled for a minute is a failure (retried), not a hang.
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.tls_verify ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.tls_verify ? 2L : 0L);
+    curl_api().easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_api().easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_api().easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.tls_verify ? 1L : 0L);
+    curl_api().easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.tls_verify ? 2L : 0L);
     curl_blob ca{};
     if (!ca_blob_.empty()) {
         ca.data = ca_blob_.data();
         ca.len = ca_blob_.size();
         ca.flags = CURL_BLOB_NOCOPY;
-        curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+        curl_api().easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
     }
     if (!client_cert_.empty()) {
-        curl_easy_setopt(c, CURLOPT_SSLCERT, client_cert_.c_str());
-        curl_easy_setopt(c, CURLOPT_SSLKEY, client_key_.c_str());
+        curl_api().easy_setopt(c, CURLOPT_SSLCERT, client_cert_.c_str());
+        curl_api().easy_setopt(c, CURLOPT_SSLKEY, client_key_.c_str());
     }
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_api().easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_api().easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    curl_api().easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    curl_api().easy_setopt(c, CURLOPT_WRITEDATA, &t);
     bool uploads = req.body || req.upload_fd >= 0;
     uint64_t upload_size = req.body ? req.body->size() : req.upload_size;
     if (req.method == "GET" || req.method == "HEAD") {
         // Blob GETs are redirected to storage (S3...); curl drops our Authorization header
         // when the redirect leaves the host.
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-        if (req.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        curl_api().easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_api().easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+        if (req.method == "HEAD") curl_api().easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (req.method == "PUT") {
-        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload_size));
+        curl_api().easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_api().easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload_size));
     } else if (req.method == "POST") {
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+        curl_api().easy_setopt(c, CURLOPT_POST, 1L);
+        curl_api().easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
                          static_cast<curl_off_t>(uploads ? upload_size : 0));
     } else {
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+        curl_api().easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
         if (uploads) {
-            curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-            curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload_size));
+            curl_api().easy_setopt(c, CURLOPT_UPLOAD, 1L);
+            curl_api().easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload_size));
         }
     }
     if (uploads) {
-        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(c, CURLOPT_READDATA, &t);
-        curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
-        curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
+        curl_api().easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_api().easy_setopt(c, CURLOPT_READDATA, &t);
+        curl_api().easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_api().easy_setopt(c, CURLOPT_SEEKDATA, &t);
     }
     curl_slist* headers = nullptr;
-    for (const auto& hd : req.headers) headers = curl_slist_append(headers, hd.c_str());
-    for (const auto& hd : extra_headers) headers = curl_slist_append(headers, hd.c_str());
-    headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    for (const auto& hd : req.headers) headers = curl_api().slist_append(headers, hd.c_str());
+    for (const auto& hd : extra_headers) headers = curl_api().slist_append(headers, hd.c_str());
+    headers = curl_api().slist_append(headers, "Expect:");  // no 100-continue round trip
+    curl_api().easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 
-    CURLcode code = curl_easy_perform(c);
-    curl_slist_free_all(headers);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
-    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, nullptr);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
+    CURLcode code = curl_api().easy_perform(c);
+    curl_api().slist_free_all(headers);
+    curl_api().easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
+    curl_api().easy_setopt(c, CURLOPT_CAINFO_BLOB, nullptr);
+    curl_api().easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
     if (t.sink_error) return std::move(*t.sink_error);
     if (code != CURLE_OK) {
         return Error(errno_of(code)) << req.method << " " << url << ": "
-                                     << (errbuf[0] ? errbuf : curl_easy_strerror(code));
+                                     << (errbuf[0] ? errbuf : curl_api().easy_strerror(code));
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+    curl_api().easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
     char* effective = nullptr;
-    curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &effective);
+    curl_api().easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &effective);
     resp.url = effective ? effective : url;
     return resp;
 }
@@ -536,7 +539,7 @@ void Client::backoff(int attempt, const Response* last) const {
 Result<std::shared_ptr<Client>> Client::connect(const std::string& registry,
                                                 const std::string& repository,
                                                 const RegistryOptions& options) {
-    global_init();
+    loaded_curl = BERTH_TRY(curl_library());
     std::shared_ptr<Client> c(new Client());
     c->registry_ = registry;
     c->options_ = options;
