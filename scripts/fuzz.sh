@@ -3,8 +3,8 @@
 # checked-in seed corpus.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #   SECONDS_PER_TARGET  default 30
-#   TARGET              spec process resources cli_args mount_options (default: all; a "_fuzz"
-#                       suffix is accepted)
+#   TARGET              spec process resources cli_args mount_options image_manifest
+#                       layer_unpack dns_message (default: all; a "_fuzz" suffix is accepted)
 # Targets run side by side, one per CPU (FUZZ_JOBS overrides). The seed corpus fuzz/corpus/<t>/ is
 # only read; new inputs go to build-fuzz/corpus/<t>/, logs to build-fuzz/logs/<t>.log and any
 # crash, leak or timeout to build-fuzz/artifacts/<t>/. Prints one line per target and exits
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]" >&2; exit 2; }
 shift $(($# > 0 ? 1 : 0))
-all=(spec process resources cli_args mount_options image_manifest layer_unpack)
+all=(spec process resources cli_args mount_options image_manifest layer_unpack dns_message)
 (($# > 0)) || set -- "${all[@]}"
 targets=()
 for t in "$@"; do
@@ -43,7 +43,7 @@ dict_for() {
 
 run_target() {
     local t=$1 max_len=16384
-    [[ $t == cli_args || $t == mount_options ]] && max_len=4096
+    [[ $t == cli_args || $t == mount_options || $t == dns_message ]] && max_len=4096
     mkdir -p "$dir/corpus/$t" "$dir/artifacts/$t"
     rm -f "$dir/artifacts/$t"/*
     "$dir/bin/${t}_fuzz" -max_total_time="$seconds" -max_len=$max_len -timeout=10 \

@@ -52,11 +52,12 @@ step "escape regression tests: weakened builds fail, the real one passes" script
 # Every command and flag file; the random-SIGKILL fault test runs once, with berth-runtime above.
 crun_engine_tests=(test_monitor.py test_engine_containers.py test_engine_exec.py
                    test_engine_flags.py test_engine_commands.py test_engine_interactive.py
-                   test_engine_lifecycle.py test_engine_network.py test_engine_resources.py)
+                   test_engine_lifecycle.py test_engine_network.py test_engine_resources.py
+                   test_engine_dns.py)
 [ -d tests/engine ] && [ -x /usr/bin/crun ] && step "engine with crun" \
     env BERTH_TEST_ENGINE_RUNTIME="$PWD/tests/engine/crun-hybrid" $py -m pytest -q \
     "${crun_engine_tests[@]/#/tests/engine/}" --junitxml="$results/engine-crun.xml"
-step "fuzz the parsers of outside input (7 targets, 15 s each)" scripts/fuzz.sh 15
+step "fuzz the parsers of outside input (8 targets, 15 s each)" scripts/fuzz.sh 15
 
 printf '\n'
 $py scripts/junit_summary.py "$results"/*.xml || status=1

@@ -3,6 +3,7 @@
 // release on stop, rm and gc. The netns and the attachments belong to the container from start
 // to stop: the monitor's restarts of the task reuse them.
 #include <algorithm>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -12,8 +13,10 @@
 #include "base/strings.h"
 #include "engine/container_lock.h"
 #include "engine/engine.h"
+#include "engine/monitor_launch.h"
 #include "engine/netns.h"
 #include "engine/network/attacher.h"
+#include "engine/network/dns_service.h"
 #include "engine/network/etc_files.h"
 #include "engine/network/network_store.h"
 #include "net/ip/addr.h"
@@ -57,6 +60,27 @@ void add_bind(OJson& spec, const std::string& destination, const std::string& so
                       {"type", "bind"},
                       {"source", source},
                       {"options", {"rbind", "rprivate"}}});
+}
+
+// The container's entry on a DNS-enabled network, after its ADD: its name and short id. A
+// failure is logged, not the container's: it runs, without names.
+void join_dns(const Paths& paths, const ContainerRecord& r, const nw::NetworkInfo& info,
+              const nw::AttachResult& added) {
+    if (!info.dns_enabled) return;
+    nw::DnsMember m;
+    m.id = r.id;
+    m.names = {r.name, r.id.substr(0, 12)};
+    m.addresses = added.addresses;
+    auto responder = find_helper("berth-dns");
+    auto done = responder.ok() ? nw::dns_add(paths.runroot, info, m, *responder)
+                               : Result<void>(responder.error());
+    if (!done.ok()) log::warn("network " + info.name + ": name resolution: " + done.error().what());
+}
+
+void leave_dns(const Paths& paths, const std::string& network, const std::string& id) {
+    if (auto d = nw::dns_remove(paths.runroot, network, id); !d.ok()) {
+        log::warn("network " + network + ": name resolution: " + d.error().what());
+    }
 }
 
 // Writes in place (no rename): the files may be bind-mounted into a running container already.
@@ -159,11 +183,25 @@ Result<void> Engine::write_etc_files(const ContainerRecord& r, const nw::Contain
     }
     auto resolv = read_file("/etc/resolv.conf");
     std::string host_resolv = resolv.ok() ? *resolv : "";
+    // Without --dns, the responders of its DNS-enabled networks, and their search domain.
+    std::vector<std::string> dns = net.dns, dns_search = net.dns_search;
+    if (dns.empty() && net.mode == "bridge") {
+        nw::NetworkStore store(paths_.root);
+        for (const auto& a : net.networks) {
+            auto info = store.get(a.network);
+            if (!info.ok()) continue;
+            for (const auto& s : nw::dns_servers_of(*info)) dns.push_back(s);
+        }
+        if (!dns.empty() && dns_search.empty()) {
+            dns_search = {nw::kDnsDomain};
+            for (auto& d : nw::host_search_domains(host_resolv)) dns_search.push_back(d);
+        }
+    }
     BERTH_TRY(write_in_place(path_join(dir, "hosts"), nw::hosts_file(hosts)));
     BERTH_TRY(write_in_place(path_join(dir, "hostname"), hostname + "\n"));
-    BERTH_TRY(write_in_place(path_join(dir, "resolv.conf"),
-                             nw::resolv_conf(host_resolv, net.dns, net.dns_search, net.dns_options,
-                                             net.mode == "host")));
+    BERTH_TRY(write_in_place(
+        path_join(dir, "resolv.conf"),
+        nw::resolv_conf(host_resolv, dns, dns_search, net.dns_options, net.mode == "host")));
     return {};
 }
 
@@ -219,8 +257,9 @@ Result<void> Engine::start_network(const ContainerRecord& r, OJson& spec) {
                     BERTH_TRY(attacher.del(a.network, r.id, netns, a.ifname));
                 }
                 auto info = BERTH_TRY(store.get(a.network));
-                BERTH_TRY(attacher.add(info, r.id, netns, a,
-                                       i == 0 ? net.ports : std::vector<nw::PortMapping>{}));
+                auto added = BERTH_TRY(attacher.add(
+                    info, r.id, netns, a, i == 0 ? net.ports : std::vector<nw::PortMapping>{}));
+                join_dns(paths_, r, info, added);
             }
             undo.dismiss();
         }
@@ -245,6 +284,7 @@ void Engine::release_network(const ContainerRecord& r) {
             if (auto d = attacher.del(a.network, r.id, netns, a.ifname); !d.ok()) {
                 log::warn(d.error().what());
             }
+            leave_dns(paths_, a.network, r.id);
         }
     }
     if (auto n = remove_netns(netns); !n.ok()) log::warn(n.error().what());
@@ -258,7 +298,34 @@ Result<std::vector<std::string>> Engine::gc_network(const std::vector<ContainerR
         for (const auto& a : net->networks) valid.push_back({r.id, a.ifname});
     }
     nw::Attacher attacher(paths_.root, paths_.runroot);
-    return attacher.gc(valid);
+    auto removed = BERTH_TRY(attacher.gc(valid));
+    // DNS entries of containers whose task is over (a monitor killed: its netns may stay until
+    // rm, its name goes now). A start in progress reads "created" and keeps its entry; another
+    // namespace's rows are left alone.
+    std::set<std::string> live;
+    for (const auto& r : rows) {
+        if (r.ns != paths_.ns) {
+            live.insert(r.id);
+            continue;
+        }
+        std::string state = view(r).state;
+        if (state != "exited" && state != "removed") live.insert(r.id);
+    }
+    for (auto& line : BERTH_TRY(nw::dns_gc(paths_.runroot, live))) removed.push_back(line);
+    // Responders killed while their networks still have containers: started again.
+    nw::NetworkStore store(paths_.root);
+    auto responder = find_helper("berth-dns");
+    auto networks = store.list();
+    if (responder.ok() && networks.ok()) {
+        for (const auto& n : *networks) {
+            if (!n.dns_enabled) continue;
+            auto revived = nw::dns_revive(paths_.runroot, n, *responder);
+            if (!revived.ok()) log::warn(revived.error().what());
+            if (revived.ok() && *revived)
+                removed.push_back("dns responder of " + n.name + " restarted");
+        }
+    }
+    return removed;
 }
 
 nlohmann::json Engine::network_settings(const ContainerRecord& r) const {
@@ -330,7 +397,9 @@ Result<void> Engine::network_connect(const ContainerView& c, const std::string& 
     ContainerView now = view(c.record);
     if (now.running()) {
         nw::Attacher attacher(paths_.root, paths_.runroot);
-        BERTH_TRY(attacher.add(info, c.record.id, paths_.netns_path(c.record.id), a, {}));
+        auto added =
+            BERTH_TRY(attacher.add(info, c.record.id, paths_.netns_path(c.record.id), a, {}));
+        join_dns(paths_, c.record, info, added);
     }
     net.networks.push_back(a);
     BERTH_TRY(nw::save_container_net(paths_.state_dir(c.record.id), net));
@@ -352,6 +421,7 @@ Result<void> Engine::network_disconnect(const ContainerView& c, const std::strin
     }
     nw::Attacher attacher(paths_.root, paths_.runroot);
     BERTH_TRY(attacher.del(it->network, c.record.id, paths_.netns_path(c.record.id), it->ifname));
+    leave_dns(paths_, it->network, c.record.id);
     net.networks.erase(it);
     BERTH_TRY(nw::save_container_net(paths_.state_dir(c.record.id), net));
     if (view(c.record).running()) {

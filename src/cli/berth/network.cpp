@@ -7,6 +7,7 @@
 #include "cli/berth/commands.h"
 #include "cli/berth/container_common.h"
 #include "cli/berth/table_output.h"
+#include "engine/network/dns_service.h"
 #include "engine/network/network_store.h"
 
 namespace berth::cli {
@@ -88,6 +89,7 @@ Result<int> run_rm(Context& ctx, const NamesOptions& o) {
             }
         }
         BERTH_TRY(store.remove(n.name));
+        BERTH_TRY(nw::dns_stop(ctx.global.runroot, n.name));
         BERTH_TRY(print_out(n.name + "\n"));
     }
     return 0;
@@ -151,6 +153,9 @@ void add_network_commands(CLI::App& app, Context& ctx) {
     c->add_flag("--internal", cr->internal, "no default route and no masquerade");
     c->add_option("-o,--opt", cr->opts, "driver option: mtu=N")->allow_extra_args(false);
     c->add_option("-d,--driver", cr->driver, "driver (bridge)")->capture_default_str();
+    c->add_flag("--disable-dns", cr->disable_dns, "no name resolution between its containers");
+    c->add_option("--dns", cr->dns_servers, "upstream DNS server of its containers (repeatable)")
+        ->allow_extra_args(false);
     c->add_option("name", cr->name, "network name")->required();
     c->callback([&ctx, cr] { ctx.action = [&ctx, cr] { return run_create(ctx, *cr); }; });
 

@@ -134,6 +134,8 @@ OJson build_conflist(const NetworkInfo& n) {
                       {"driver", n.driver},
                       {"internal", n.internal},
                       {"ipv6", n.ipv6}}}};
+    if (n.dns_enabled) list["args"]["berth"]["dns_enabled"] = true;
+    if (!n.dns_servers.empty()) list["args"]["berth"]["dns_servers"] = n.dns_servers;
     return list;
 }
 
@@ -157,6 +159,8 @@ Result<NetworkInfo> parse_network(const std::string& bytes, const std::string& f
         n.driver = meta.value("driver", "bridge");
         n.internal = meta.value("internal", false);
         n.ipv6 = meta.value("ipv6", false);
+        n.dns_enabled = meta.value("dns_enabled", false);
+        n.dns_servers = meta.value("dns_servers", std::vector<std::string>{});
         for (const auto& p : j.value("plugins", Json::array())) {
             std::string type = p.value("type", "");
             if (type != "berth-bridge" && type != "bridge") continue;
@@ -185,18 +189,20 @@ OJson network_json(const NetworkInfo& n) {
     }
     OJson options = OJson::object();
     if (n.mtu) options["mtu"] = std::to_string(*n.mtu);
-    return {{"name", n.name},
-            {"id", n.id},
-            {"driver", n.driver},
-            {"network_interface", n.bridge},
-            {"created", n.created},
-            {"subnets", subnets},
-            {"ipv6_enabled", n.ipv6},
-            {"internal", n.internal},
-            {"dns_enabled", false},
-            {"options", options},
-            {"ipam_options", {{"driver", "host-local"}}},
-            {"config_file", n.file}};
+    OJson out = {{"name", n.name},
+                 {"id", n.id},
+                 {"driver", n.driver},
+                 {"network_interface", n.bridge},
+                 {"created", n.created},
+                 {"subnets", subnets},
+                 {"ipv6_enabled", n.ipv6},
+                 {"internal", n.internal},
+                 {"dns_enabled", n.dns_enabled},
+                 {"options", options},
+                 {"ipam_options", {{"driver", "host-local"}}},
+                 {"config_file", n.file}};
+    if (!n.dns_servers.empty()) out["network_dns_servers"] = n.dns_servers;
+    return out;
 }
 
 Result<std::vector<NetworkInfo>> NetworkStore::load_all() const {
@@ -229,6 +235,15 @@ Result<NetworkInfo> NetworkStore::write_new(const CreateNetworkOptions& o) {
     n.ipv6 = o.ipv6;
     n.created = now_rfc3339();
     n.id = BERTH_TRY(random_hex(32));
+    n.dns_enabled = !o.disable_dns;
+    for (const auto& d : o.dns_servers) {
+        auto ip = net::IpAddr::parse(d);
+        if (!ip) return Error(EINVAL) << "--dns `" << d << "`: not an IP address";
+        n.dns_servers.push_back(ip->str());
+    }
+    if (o.disable_dns && !o.dns_servers.empty()) {
+        return Error(EINVAL) << "--dns: the network has no DNS (--disable-dns)";
+    }
     for (const auto& opt : o.opts) {
         size_t eq = opt.find('=');
         std::string key = opt.substr(0, eq);

@@ -1,8 +1,8 @@
 // The engine's networks: one standard CNI configuration list per network at
 // <root>/networks/<name>.conflist, so any CNI tool (cnitool, libcni) can run it. The chain is
 // berth-bridge (with berth-host-local in-process as IPAM) and berth-portmap. What CNI has no field
-// for (id, creation time, internal) travels in the list's top-level "args" object, where podman
-// keeps its own labels and libcni ignores it.
+// for (id, creation time, internal, DNS) travels in the list's top-level "args" object, where
+// podman keeps its own labels and libcni ignores it.
 //
 // The default network `berth` (bridge berth0, 10.88.0.0/16 and a random IPv6 ULA /64, masquerade)
 // is written on first use. Networks created by name get the first free bridge name (berth1, ...)
@@ -37,6 +37,8 @@ struct NetworkInfo {
     bool ipv6 = false;
     bool internal = false;
     std::optional<int> mtu;
+    bool dns_enabled = false;              // a berth-dns responder (dns_service.h)
+    std::vector<std::string> dns_servers;  // --dns: its upstreams (else the host's resolv.conf)
     std::string file;      // the .conflist's path
     std::string conflist;  // its bytes
 };
@@ -49,6 +51,8 @@ struct CreateNetworkOptions {
     bool ipv6 = false;
     bool internal = false;
     std::vector<std::string> opts;  // -o mtu=N
+    bool disable_dns = false;       // --disable-dns
+    std::vector<std::string> dns_servers;  // --dns
 };
 
 // <root>/networks
