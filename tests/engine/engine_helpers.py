@@ -6,6 +6,13 @@ Environment: $BERTH_BIN (default <repo>/build/bin/berth; berth-monitor and berth
 next to it); $BERTH_TEST_ENGINE_RUNTIME, the OCI runtime every container gets (`--runtime`;
 default berth-runtime; a name berth finds, or a path, e.g. tests/engine/crun-hybrid for crun on
 a hybrid cgroup host).
+
+Networks: every berth command a `Berth` runs goes through `nsenter --net` into a network namespace
+of its own (the "node", lo up, made with the Berth and deleted with its temp dir by temp_berth),
+so the default network's bridge, nftables tables and ip_forward are the node's, never the host's,
+and tests sharing nothing can run side by side. Not `ip netns exec`: its private mount namespace
+would hide berth's mounts (rootfs, netns bind mounts) from the next command. Detached monitors
+live in the node too; it is deleted only once its containers are gone (or killed).
 """
 
 from __future__ import annotations
@@ -32,7 +39,12 @@ REQUIREMENTS = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
     pytest.mark.skipif(not os.path.exists(BERTH), reason=f"no berth at {BERTH}"),
     pytest.mark.skipif(not os.access("/bin/busybox", os.X_OK), reason="needs busybox-static"),
+    pytest.mark.skipif(shutil.which("nsenter") is None, reason="needs nsenter"),
+    pytest.mark.skipif(shutil.which("ip") is None, reason="needs iproute2"),
 ]
+
+NODE_NETNS_PREFIX = "bt-eng-"
+made_node_netnses: list[str] = []  # by this process; the session checks none is left
 
 
 def runtime_is_crun(runtime: str = RUNTIME) -> bool:
@@ -90,14 +102,34 @@ def _cgroup_dirs(cid: str) -> list[Path]:
         [p for p in Path("/sys/fs/cgroup").glob(f"berth/*{cid}*")]
 
 
-class Berth:
-    """The berth CLI with its own --root and --runroot under tmp, the test image loaded."""
+def new_node_netns(tmp: Path, name: str) -> str:
+    """A new network namespace (lo up) for the berth commands of one Berth under tmp; removed by
+    delete_node_netnses(tmp)."""
+    ns = f"{NODE_NETNS_PREFIX}{tmp.name}-{name}"
+    subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True)
+    made_node_netnses.append(ns)
+    subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True, capture_output=True)
+    return ns
 
-    def __init__(self, tmp: Path, busybox_tar: Path, name="berth"):
+
+def delete_node_netnses(tmp: Path):
+    """Deletes every node netns made for a Berth under tmp, with whatever is in it (bridge, veths,
+    nftables); processes still in one keep it alive, out of the host's way."""
+    for p in Path("/run/netns").glob(f"{NODE_NETNS_PREFIX}{tmp.name}-*"):
+        subprocess.run(["ip", "netns", "del", p.name], capture_output=True, timeout=30)
+
+
+class Berth:
+    """The berth CLI with its own --root and --runroot under tmp, the test image loaded, run in
+    the network namespace `netns` (default: a new one, see new_node_netns)."""
+
+    def __init__(self, tmp: Path, busybox_tar: Path, name="berth", netns: str | None = None):
         self.tmp = tmp
         self.root = tmp / f"{name}-root"
         self.runroot = tmp / f"{name}-run"
-        self.base = [BERTH, "--root", str(self.root), "--runroot", str(self.runroot)]
+        self.netns = netns or new_node_netns(tmp, name)
+        self.base = ["nsenter", f"--net=/run/netns/{self.netns}", BERTH, "--root", str(self.root),
+                     "--runroot", str(self.runroot)]
         self.run("load", "-i", busybox_tar)
 
     def argv(self, *args) -> list[str]:
@@ -147,9 +179,11 @@ class Berth:
 
 @contextlib.contextmanager
 def temp_berth(busybox_tar: Path, prefix: str, cls=Berth):
-    """A `cls` (Berth or a subclass) with its roots in a new temp dir, removed afterwards."""
+    """A `cls` (Berth or a subclass) with its roots in a new temp dir, removed afterwards with
+    the node netnses of the Berths made in it."""
     tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}-{uuid.uuid4().hex[:6]}-"))
     try:
         yield cls(tmp, busybox_tar)
     finally:
+        delete_node_netnses(tmp)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -48,10 +48,7 @@ class NodeBerth(Berth):
 
     def __init__(self, tmp, busybox_tar, node):
         self.node = node
-        super().__init__(tmp, busybox_tar)
-
-    def argv(self, *args):
-        return ["nsenter", f"--net=/run/netns/{self.node}"] + super().argv(*args)
+        super().__init__(tmp, busybox_tar, netns=node)
 
 
 class Net:
@@ -201,6 +198,22 @@ def test_default_network_ping_and_gateway(net):
     # Outgoing traffic is masqueraded: the outside host sees the node's address.
     net.serve_outside(8000, "outside-ok")
     assert cfetch(net, "a", OUTSIDE_IP, 8000) == "outside-ok"
+
+
+def test_no_network_flag_is_the_default_network(net):
+    """As docker's: a container made without --network is on the default network."""
+    b = net.berth
+    sleeper(net, "plain")
+    assert addr_of(net, "plain").startswith("10.88.")
+    route = cexec(net, "plain", "ip", "route").stdout
+    assert "default via 10.88.0.1 dev eth0" in route, route
+    info = b.inspect("plain")
+    assert info["HostConfig"]["NetworkMode"] == "bridge"
+    # Its veth is on the node's berth0.
+    ports = json.loads(sh("ip", "-j", "-n", net.node, "link", "show", "master", "berth0").stdout)
+    assert len(ports) == 1, ports
+    cid = b.run("create", "--runtime", RUNTIME, IMAGE, "true").stdout.strip()
+    assert b.inspect(cid)["HostConfig"]["NetworkMode"] == "bridge"
 
 
 def test_user_network(net):

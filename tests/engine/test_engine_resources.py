@@ -325,7 +325,8 @@ def test_stats(berth):
 
 def test_stats_network_counters(berth):
     # --network none has lo only, which is left out: the counters stay at 0 even with traffic.
-    cid = berth.container(cmd=["sh", "-c", "ping -c 3 -i 0.2 127.0.0.1 >/dev/null; sleep 1000"],
+    cid = berth.container("--network", "none",
+                          cmd=["sh", "-c", "ping -c 3 -i 0.2 127.0.0.1 >/dev/null; sleep 1000"],
                           detach=True).stdout.strip()
     [s] = _stats(berth, cid)
     assert s["NetRx"] == 0 and s["NetTx"] == 0 and s["NetIO"] == "0B / 0B"

@@ -250,7 +250,7 @@ def test_pull_push_pull_run_multilayer(berth, berth_bin, tmp_root, registry_fact
     out = fresh.run("run", "--rm", "--network", "none", "--hostname", "multilayer", dest, "sh",
                     "-c", IN_CONTAINER_CHECK)
     assert out.stdout == IN_CONTAINER_WANT
-    fresh.run("create", "--name", "files", dest)
+    fresh.run("create", "--network", "none", "--name", "files", dest)
     fresh.run("cp", "files:/etc/hostname", tmp_root / "hostname")
     assert (tmp_root / "hostname").read_text() == "layer2\n"
     fresh.run("rm", "files")

@@ -39,8 +39,11 @@ void add_create_flags(CLI::App* c, RunOptions& o) {
     c->add_option("--entrypoint", o.entrypoint, "override the image's entrypoint");
     c->add_option("-l,--label", o.labels, "set a label (K=V)")->allow_extra_args(false);
     c->add_option("--hostname", cr.hostname, "the container's host name");
+    // As docker and rootful podman: the default network (`berth`, bridge berth0, written on
+    // first use) unless told otherwise. The engine's own default stays `none`.
+    cr.network = "bridge";
     c->add_option("--network,--net", cr.network,
-                  "none (lo only), host, bridge (the default network), NAME[,NAME] or "
+                  "bridge (the default network `berth`), none (lo only), host, NAME[,NAME] or "
                   "container:NAME-OR-ID")
         ->capture_default_str();
     c->add_option("--ip", cr.ip, "the container's IPv4 or IPv6 address on its first network");
