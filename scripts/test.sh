@@ -53,7 +53,7 @@ step "escape regression tests: weakened builds fail, the real one passes" script
 crun_engine_tests=(test_monitor.py test_engine_containers.py test_engine_exec.py
                    test_engine_flags.py test_engine_commands.py test_engine_interactive.py
                    test_engine_lifecycle.py test_engine_network.py test_engine_resources.py
-                   test_engine_dns.py)
+                   test_engine_dns.py test_engine_wait_rm.py)
 [ -d tests/engine ] && [ -x /usr/bin/crun ] && step "engine with crun" \
     env BERTH_TEST_ENGINE_RUNTIME="$PWD/tests/engine/crun-hybrid" $py -m pytest -q \
     "${crun_engine_tests[@]/#/tests/engine/}" --junitxml="$results/engine-crun.xml"

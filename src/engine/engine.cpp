@@ -20,6 +20,7 @@
 #include "base/signals.h"
 #include "base/strings.h"
 #include "engine/container_lock.h"
+#include "engine/exit_record.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor_launch.h"
 #include "engine/netns.h"
@@ -250,7 +251,11 @@ ContainerView Engine::view(ContainerRecord record) {
             v.state = "removed";
             return v;
         }
-        if (auto lost = recover_lost_task(v.record)) *task = std::move(lost);
+        if (auto lost = recover_lost_task(v.record)) {
+            *task = std::move(lost);
+        } else {
+            reap_unowned_task(v.record);  // what a killed create or monitor left
+        }
     }
     if (!task.ok() || !*task) {
         v.state = "created";
@@ -360,7 +365,15 @@ Result<ContainerView> Engine::wait(const ContainerRecord& record, int timeout_ms
     if (timeout_ms >= 0) deadline = now_ms() + uint64_t(timeout_ms);
     for (;;) {
         ContainerView v = view(record);
-        if (v.state == "exited" || v.state == "removed") return v;
+        if (v.state == "removed") {
+            // By a --rm exit command (or rm) meanwhile: the status it kept (exit_record.h).
+            if (auto kept = find_exit_record(paths_, record.id)) {
+                v.task = std::move(kept);
+                v.state = "exited";
+            }
+            return v;
+        }
+        if (v.state == "exited") return v;
         if (deadline && now_ms() >= deadline) return v;
         // Wakes on every task.json rename; the timeout catches a monitor that dies silently.
         wait_for_change(task_dir, 250);
@@ -407,6 +420,7 @@ Result<void> Engine::cleanup(const ContainerRecord& r) {
     BERTH_TRY(unmount_tree(paths_.bundle_dir(r.id)));
     release_network(r);  // CNI DEL and the netns
     BERTH_TRY(remove_all(paths_.bundle_dir(r.id)));
+    keep_exit_record(paths_, r.id, r.name);  // for a `berth wait` that races the removal
     BERTH_TRY(remove_all(paths_.task_dir(r.id)));
     BERTH_TRY(remove_all(paths_.state_dir(r.id)));
     BERTH_TRY(containers_.remove(r.id));

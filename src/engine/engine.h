@@ -117,6 +117,12 @@ class Engine {
     // (reboot, wiped run root). Kills what is left, frees its mounts, netns, runtime state and
     // cgroups, and records the task as exited (monitor-lost). nullopt: it never started.
     std::optional<TaskInfo> recover_lost_task(const ContainerRecord& record);
+    // A row without task.json whose runtime state or cgroup exists while no monitor works on it
+    // (task_orphans.cpp): what a killed create or monitor left is killed and deleted.
+    void reap_unowned_task(const ContainerRecord& record);
+    // Whether a process in /berth/<ns>-<id> was forked by an OCI runtime of this run root
+    // (an init still waiting for `start`): gc may remove a cgroup no row names then.
+    bool cgroup_made_here(const std::string& ns, const std::string& id) const;
     // Parts of gc() (gc.cpp): leftover cgroups and /berth parents; stale lock files.
     void gc_cgroups(GcReport& report, const std::set<std::string>& orphan_ids);
     void gc_locks(GcReport& report, const std::set<std::string>& row_ids);

@@ -36,21 +36,6 @@ bool is_container_id(const std::string& s) {
     return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-// Whether pid's parent is a berth-monitor: a created init that is still the monitor's child is
-// about to be started (and recorded); one reparented elsewhere has lost its monitor.
-bool parent_is_monitor(pid_t pid) {
-    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat.ok()) return false;
-    size_t close = stat->rfind(')');
-    if (close == std::string::npos) return false;
-    auto fields = split(std::string_view(*stat).substr(close + 2), ' ');
-    if (fields.size() < 2) return false;
-    auto ppid = parse_number<pid_t>(fields[1]);
-    if (!ppid) return false;
-    auto comm = read_file("/proc/" + std::to_string(*ppid) + "/comm");
-    return comm.ok() && trim(*comm) == "berth-monitor";
-}
-
 }  // namespace
 
 // Cgroups (/berth/<ns>-<id> in every hierarchy) of this root's containers: of ids met without a
@@ -64,10 +49,11 @@ void Engine::gc_cgroups(GcReport& report, const std::set<std::string>& orphans) 
         std::string id = name.substr(name.size() - 64);
         if (!is_container_id(id)) continue;
         bool ours = orphans.count(id) > 0;
-        if (!ours && ns == paths_.ns) {
-            auto r = containers_.find(ns, id);
-            ours = r.ok() && r->id == id && view(*r).state == "exited";
-        }
+        auto r = containers_.find(ns, id);
+        if (!ours && ns == paths_.ns) ours = r.ok() && r->id == id && view(*r).state == "exited";
+        // No row anywhere in this root, yet an init of one of our runtimes waits in it: a create
+        // that finished after its row and every other trace of the id had gone.
+        if (!ours && !r.ok() && r.error().errno_value() == ENOENT) ours = cgroup_made_here(ns, id);
         if (!ours) continue;
         for (const auto& d : remove_container_cgroups(ns, id))
             report.removed.push_back("cgroup " + d);
@@ -124,25 +110,7 @@ Result<GcReport> Engine::gc() {
         report.removed.push_back("container " + r.id + " (--rm)");
     }
 
-    // A monitor killed during the runtime's create wrote no task.json, but create went on and
-    // left the container created: its init waits for `start` in the cgroup, holding the rootfs,
-    // and the row reads as never started. The runtime's pid file tells it apart from a start
-    // in progress (whose init is still the live monitor's child).
-    for (const auto& r : all) {
-        if (r.ns != paths_.ns || !ids.count(r.id)) continue;
-        std::string task_dir = paths_.task_dir(r.id);
-        if (path_exists(path_join(task_dir, "task.json")) ||
-            !path_exists(path_join(paths_.runtime_root(r.runtime), r.id))) {
-            continue;
-        }
-        auto pid_text = read_file(path_join(task_dir, "init.pid"));
-        if (!pid_text.ok()) continue;  // create still running, or never got that far
-        auto pid = parse_number<pid_t>(trim(*pid_text));
-        if (!pid || *pid <= 0 || parent_is_monitor(*pid)) continue;
-        if (runtime_delete(r.runtime, r.id).ok()) {
-            report.removed.push_back("half-created task of " + r.id + " (monitor lost)");
-        }
-    }
+    // (view() above also removed what a create killed with its monitor left: reap_unowned_task.)
 
     // Per namespace: task dirs and bundles without a row.
     for (const auto& ns : list_dir(paths_.runroot)) {

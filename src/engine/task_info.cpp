@@ -52,6 +52,7 @@ Result<TaskInfo> parse_task(const std::string& text) {
     t.exit_code = get_int(j, "exit_code");
     t.exit_signal = get_int(j, "exit_signal");
     t.exit_reason = get_or<std::string>(j, "exit_reason", "");
+    t.oom_killed = get_or<bool>(j, "oom_killed", false) || t.exit_reason == "oom";
     t.error = get_or<std::string>(j, "error", "");
     t.restart_count = get_or<unsigned>(j, "restart_count", 0);
     t.stop_requested = get_or<bool>(j, "stop_requested", false);

@@ -22,6 +22,7 @@ struct TaskInfo {
     std::optional<int> exit_code;
     std::optional<int> exit_signal;
     std::string exit_reason;  // exited | signaled | oom | start-failed | monitor-lost
+    bool oom_killed = false;  // any process of the cgroup OOM-killed in the last run
     std::string error;
     unsigned restart_count = 0;
     bool stop_requested = false;

@@ -36,6 +36,8 @@ const char* msg_name(Msg m) {
             return "error";
         case Msg::CgroupJoined:
             return "cgroup-joined";
+        case Msg::Created:
+            return "created";
     }
     return "unknown";
 }

@@ -22,6 +22,8 @@ enum class Msg : uint32_t {
     Ready,           // child -> parent: waiting for `start`
     Error,           // either way: value is errno, text is the message
     CgroupJoined,    // parent -> container init, after Go: the init is in its cgroups
+    Created,         // parent -> init after Ready: state saved; the init unties its life from
+                     // create's and closes the channel (the parent waits for that EOF)
 };
 
 const char* msg_name(Msg m);

@@ -265,6 +265,14 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
     rec.oci_version = oci_version;
     BERTH_TRY(dir.save(rec));
     if (!o.pid_file.empty()) BERTH_TRY(write_file_atomic(o.pid_file, std::to_string(pid), 0644));
+    // The handshake's end: the init clears its PDEATHSIG and closes the channel; exiting before
+    // that EOF would kill it.
+    BERTH_TRY(chan.send(Msg::Created));
+    if (auto m = chan.receive(); m) {
+        return Error(EPROTO) << "unexpected " << msg_name(m->type) << " after created";
+    } else if (m.error().errno_value() != EPIPE) {
+        return std::move(m).error();
+    }
 
     kill_init.dismiss();
     destroy_cgroup.dismiss();

@@ -151,10 +151,12 @@ Result<void> init_steps(InitPlan& plan, Channel& chan) {
 #ifndef BERTH_WEAKEN_HOST_FDS
     BERTH_TRY(close_other_fds(plan.preserve_fds, {chan.fd(), plan.fifo_fd, plan.result_fd}));
 #endif
-    // From here on the parent may exit at any time: stop tying our life to it.
-    ::prctl(PR_SET_PDEATHSIG, 0);
     BERTH_TRY(chan.send(Msg::Ready));
-    chan.close();
+    // Our life stays tied to create's (PDEATHSIG, and EOF here) until its state names us: a
+    // create killed before then leaves no init waiting for a `start` nobody can find.
+    BERTH_TRY(chan.expect(Msg::Created));
+    ::prctl(PR_SET_PDEATHSIG, 0);
+    chan.close();  // create exits once it sees this EOF, so never before PDEATHSIG is clear
     std::string state = BERTH_TRY(wait_for_start(plan.fifo_fd));
     ::close(plan.fifo_fd);
     plan.fifo_fd = -1;

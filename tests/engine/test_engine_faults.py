@@ -335,3 +335,124 @@ def test_concurrent_run_detached(berth):
     berth.assert_consistent("after 50 concurrent runs")
     berth.remove_all()
     berth.assert_empty()
+
+
+def _runtime_creates(berth) -> list[int]:
+    """Pids of this run root's OCI runtime processes running `create` (the runtime itself, or
+    an init forked from it that has not exec'd yet: both still have the runtime's argv)."""
+    prefix = str(berth.runroot / "runtime") + "/"
+    out = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            argv = (p / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        args = [a.decode(errors="replace") for a in argv]
+        if "create" in args and any(a.startswith(prefix) for a in args) and _alive(int(p.name)):
+            out.append(int(p.name))
+    return out
+
+
+def _ppid(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def _await_init_blocked_in_root(init: int, runtime: int, timeout=2.0):
+    """Until `init` (forked by the runtime, not exec'd) runs in a root of its own and sleeps in
+    a read or recvmsg (x86-64 syscalls 0, 47), or the runtime is gone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(runtime):
+        try:
+            # Its root's device: the container's (overlay), no longer the host's.
+            in_root = os.stat(f"/proc/{init}/root").st_dev != os.stat("/").st_dev
+            nr = Path(f"/proc/{init}/syscall").read_text().split()[0]
+        except (OSError, IndexError):
+            return
+        if in_root and nr in ("0", "47"):
+            return
+
+
+def test_sigkill_runtime_create_mid_handshake(berth):
+    """SIGKILL of the OCI runtime's `create` at random points of its work, the handshake with its
+    init included: alone (its monitor records the failed start), or together with its monitor and
+    the `berth run` (nobody is left to clean up). berth-runtime's init must then leave by itself,
+    before any berth command runs; with any runtime, after `system gc` nothing may be left."""
+    seed = int(os.environ.get("BERTH_FAULT_SEED") or random.SystemRandom().randrange(1 << 32))
+    rounds = max(10, CYCLES // 2)
+    print(f"BERTH_FAULT_SEED={seed} rounds={rounds}")
+    rng = random.Random(seed)
+    killed = {"create": 0, "create+monitor+run": 0, "missed": 0, "at handshake": 0}
+    devnull = subprocess.DEVNULL
+    for i in range(rounds):
+        alone = rng.random() < 0.5
+        p = subprocess.Popen(berth.argv("run", "-d", "--runtime", RUNTIME, IMAGE, "sleep", "1000"),
+                             stdout=devnull, stderr=devnull)
+        # The create's lowest pid is the runtime itself; its init is forked later, and the
+        # handshake ends create's work: mostly wait for the init to be there, then kill soon.
+        victim = init = None
+        want = 2 if rng.random() < 0.7 else 1
+        deadline = time.monotonic() + 10
+        while p.poll() is None and time.monotonic() < deadline:
+            pids = _runtime_creates(berth)
+            if pids:
+                victim, init = min(pids), max(pids)
+            if len(pids) >= want:
+                break
+        context = f"round {i} (seed {seed})"
+        if victim is None:
+            killed["missed"] += 1
+        else:
+            monitor = _ppid(victim)
+            if monitor not in berth.monitors():
+                monitor = 0  # the create is over already (and reaped)
+            if want == 2 and init != victim and rng.random() < 0.5:
+                # The handshake itself: the init has pivoted into the container's root and
+                # blocks (on the channel or the exec fifo) while create saves its state.
+                _await_init_blocked_in_root(init, victim)
+                killed["at handshake"] += 1
+            else:
+                time.sleep(rng.uniform(0, 0.010))
+            victims = [victim] if alone else [victim, monitor, p.pid]
+            for pid in victims:
+                if pid <= 0:
+                    continue  # never kill(0): that is our own process group
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            killed["create" if alone else "create+monitor+run"] += 1
+        p.wait(timeout=60)
+        if victim is not None and not alone and not engine_helpers.runtime_is_crun():
+            # No berth command has run since: the init must have gone by itself (or never
+            # been made), unless create finished first and left a complete, findable state.
+            deadline = time.monotonic() + SETTLE_S
+            while _runtime_creates(berth) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for pid in _runtime_creates(berth):
+                try:
+                    cid = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[-2].decode()
+                except (OSError, IndexError):
+                    continue
+                state = berth.runroot / "runtime" / Path(RUNTIME).name / cid / "state.json"
+                assert state.exists(), f"{context}: init {pid} left waiting without a state"
+        berth.dir_ids()
+        berth.run("system", "gc")
+        berth.assert_consistent(context)
+        # No init of a killed create waits anywhere, in a cgroup or not.
+        deadline = time.monotonic() + SETTLE_S
+        while _runtime_creates(berth) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _runtime_creates(berth), f"{context}: runtime processes left"
+        for r in berth.ps():
+            if r["State"] != "running":
+                berth.run("rm", "-f", r["Id"])
+    print(f"kills: {killed}")
+    assert killed["create"] + killed["create+monitor+run"] > 0
+    berth.remove_all()
+    berth.assert_empty()

@@ -389,3 +389,30 @@ def test_bad_resource_flags(berth):
     p = berth.run("create", "--memory", "1k", IMAGE, "true", check=False)
     _usage_error(p, "--memory")
     assert berth.ps() == []
+
+
+def test_oom_kill_of_a_child_is_reported(berth):
+    # docker reports OOMKilled when the OOM killer killed any process of the container's cgroup
+    # (containerd's OOM event), with the container's own exit code. Here dd, a child of PID 1,
+    # fills a 128 MiB buffer under a 32m limit and is killed; sh goes on and exits 0.
+    p = berth.container("--name", "oomchild", "--memory", "32m",
+                        cmd=["sh", "-c", "dd if=/dev/zero of=/dev/null bs=128M count=1; "
+                                         "echo dd=$?; exit 0"], check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "dd=137" in p.stdout, p.stdout + p.stderr
+    state = berth.inspect("oomchild")["State"]
+    assert state["OOMKilled"] is True, state
+    assert state["ExitCode"] == 0 and state["ExitReason"] == "exited", state
+    ps = [c for c in berth.ps() if c["Names"] == ["oomchild"]][0]
+    assert ps["OOMKilled"] is True and ps["ExitCode"] == 0, ps
+    # The same with a non-zero exit of its own, detached; and a run without OOM is not OOMKilled.
+    cid = berth.container("--memory", "32m", detach=True,
+                          cmd=["sh", "-c", "dd if=/dev/zero of=/dev/null bs=128M count=1; exit 1"]
+                          ).stdout.strip()
+    assert berth.run("wait", cid).stdout.strip() == "1"
+    state = berth.inspect(cid)["State"]
+    assert state["OOMKilled"] is True and state["ExitCode"] == 1, state
+    p = berth.container("--name", "nooom", "--memory", "32m",
+                        cmd=["sh", "-c", "dd if=/dev/zero of=/dev/null bs=1M count=1; exit 0"])
+    assert berth.inspect("nooom")["State"]["OOMKilled"] is False
+    berth.run("rm", "oomchild", "nooom", cid)

@@ -9,6 +9,7 @@
 #include "cli/berth/commands.h"
 #include "cli/berth/container_common.h"
 #include "engine/cri_reader.h"
+#include "engine/exit_record.h"
 
 namespace berth::cli {
 namespace {
@@ -107,7 +108,19 @@ struct WaitOptions {
 Result<int> run_wait(Context& ctx, const WaitOptions& o) {
     auto eng = BERTH_TRY(open_engine(ctx));
     for (const auto& name : o.names) {
-        auto v = BERTH_TRY(find_or(ctx, eng, name, 125));
+        auto found = eng.find(name);
+        if (!found.ok() && found.error().errno_value() == ENOENT) {
+            // Removed already (a --rm container that exited at once): its kept exit status.
+            if (auto kept = engine::find_exit_record(eng.paths(), name)) {
+                engine::ContainerView gone;
+                gone.task = std::move(kept);
+                gone.state = "exited";
+                BERTH_TRY(print_out(std::to_string(exit_status(gone)) + "\n"));
+                continue;
+            }
+        }
+        if (!found.ok() && found.error().errno_value() == ENOENT) ctx.failure_exit = 125;
+        auto v = BERTH_TRY(std::move(found));
         auto done = BERTH_TRY(eng.wait(v.record));
         BERTH_TRY(print_out(std::to_string(exit_status(done)) + "\n"));
     }

@@ -207,6 +207,7 @@ Result<pid_t> Monitor::create_task() {
 Result<void> Monitor::start_task() {
     state_.has_exit = false;
     state_.exit_reason.clear();
+    state_.oom_killed = false;
     state_.error.clear();
     state_.next_restart_delay_ms = 0;
     pid_t pid = BERTH_TRY(create_task());
@@ -458,9 +459,14 @@ void Monitor::handle_exit(const init::ChildExit& exit) {
     state_.exit_code = init::shell_status(exit);
     state_.exit_signal = exit.code == CLD_EXITED ? 0 : exit.status;
     state_.exit_reason = exit.code == CLD_EXITED ? "exited" : "signaled";
-    if (exit.code != CLD_EXITED && exit.status == SIGKILL && cgroup_) {
+    // Any OOM kill in the cgroup counts (a child's too: `sh -c 'alloc; exit 0'` is OOMKilled with
+    // its own exit code); the init's own SIGKILL with a higher count is exit_reason oom.
+    if (cgroup_) {
         auto now = read_oom_kill(*cgroup_);
-        if (now && *now > oom_baseline_) state_.exit_reason = "oom";
+        state_.oom_killed = now && *now > oom_baseline_;
+        if (state_.oom_killed && exit.code != CLD_EXITED && exit.status == SIGKILL) {
+            state_.exit_reason = "oom";
+        }
     }
     state_.pid = 0;
     state_.pid_start_time = 0;

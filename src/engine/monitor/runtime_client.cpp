@@ -1,6 +1,7 @@
 #include "engine/monitor/runtime_client.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,7 +74,11 @@ Result<pid_t> RuntimeClient::spawn(const std::vector<std::string>& args, ChildSt
     pid_t pid = ::fork();
     if (pid < 0) return ErrnoError() << "fork for `" << runtime_ << "`";
     if (pid == 0) {
-        // Only async-signal-safe calls from here on.
+        // Only async-signal-safe calls from here on. A runtime whose monitor is killed dies with
+        // it, rather than finishing a create after `system gc` has looked for leftovers.
+        const pid_t monitor = ::getppid();
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (::getppid() != monitor) ::_exit(126);
         if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
         if (saved_ != nullptr) init::restore_signals(*saved_);
         ::execv(argv[0], argv.data());

@@ -52,6 +52,7 @@ std::string task_state_json(const TaskState& s) {
     } else {
         add_string(out, "exit_reason", s.exit_reason);
     }
+    add_bool(out, "oom_killed", s.oom_killed);
     add_string(out, "error", s.error);
     add_number(out, "restart_count", s.restart_count);
     add_string(out, "restart_policy", s.restart_policy);

@@ -28,6 +28,10 @@ struct TaskState {
     int exit_code = 0;        // shell status: the code, or 128 + signal
     int exit_signal = 0;      // the signal for exit_reason signaled/oom
     std::string exit_reason;  // exited | signaled | oom | start-failed (engine: monitor-lost)
+    // The OOM killer killed a process of the container's cgroup during the last run (the
+    // cgroup's oom_kill count rose), whichever process and however the init ended: docker's
+    // State.OOMKilled.
+    bool oom_killed = false;
     std::string error;        // why a start failed
     unsigned restart_count = 0;
     std::string restart_policy = "no";
