@@ -1,5 +1,5 @@
 """Regression tests for the runtime escapes of the past. Each one fails on a runtime built with
-the matching defence left out (cmake -DBERTH_WEAKEN=<NAME>, see scripts/escape-tests.sh):
+the matching defence left out (target berth-runtime-weak-<name>, see scripts/escape-tests.sh):
 
   test_proc_exe_*       PROC_EXE       CVE-2019-5736   the runtime binary through /proc/PID/exe
   test_host_fd_*        HOST_FDS       CVE-2024-21626  a leaked host directory fd as the cwd
