@@ -45,8 +45,9 @@ step "escape regression tests: weakened builds fail, the real one passes" script
     --junitxml="$results/initsuite.xml"
 [ -d tests/images ] && step "images: archives, registry, unpacking, the berth image commands" $py -m \
     pytest -q tests/images -n 2 --junitxml="$results/images.xml"
-[ -d tests/engine ] && step "engine: monitor, containers, tasks, networks, resources, faults" $py -m pytest -q tests/engine \
-    --junitxml="$results/engine.xml"
+# Two at a time: each engine test has its own roots and network namespace, and mostly waits.
+[ -d tests/engine ] && step "engine: monitor, containers, tasks, networks, resources, faults" \
+    $py -m pytest -q -n 2 tests/engine --junitxml="$results/engine.xml"
 # The same engine tests with crun as every container's runtime (through tests/engine/crun-hybrid,
 # which copes with this host's hybrid cgroup layout): berth must not lean on berth-runtime's ways.
 # Every command and flag file; the random-SIGKILL fault test runs once, with berth-runtime above.
@@ -55,7 +56,7 @@ crun_engine_tests=(test_monitor.py test_engine_containers.py test_engine_exec.py
                    test_engine_lifecycle.py test_engine_network.py test_engine_resources.py
                    test_engine_dns.py test_engine_wait_rm.py)
 [ -d tests/engine ] && [ -x /usr/bin/crun ] && step "engine with crun" \
-    env BERTH_TEST_ENGINE_RUNTIME="$PWD/tests/engine/crun-hybrid" $py -m pytest -q \
+    env BERTH_TEST_ENGINE_RUNTIME="$PWD/tests/engine/crun-hybrid" $py -m pytest -q -n 2 \
     "${crun_engine_tests[@]/#/tests/engine/}" --junitxml="$results/engine-crun.xml"
 step "fuzz the parsers of outside input (8 targets, 15 s each)" scripts/fuzz.sh 15
 

@@ -140,7 +140,9 @@ std::vector<std::string> remove_container_cgroups(const std::string& ns, const s
         }
         dirs = std::move(left);
     }
-    remove_empty_cgroup_parents();
+    // The shared /berth parents stay: removing one here raced other containers' creation (a
+    // runtime's mkdir of /berth/<ns>-<id> right after someone's rmdir of /berth fails with
+    // ENOENT, and crun does not retry). `system gc` removes them when empty.
     return removed;
 }
 

@@ -32,8 +32,8 @@ bool container_cgroup_exists(const std::string& ns, const std::string& id);
 // The processes in the container's cgroup, in every hierarchy.
 std::vector<pid_t> container_cgroup_pids(const std::string& ns, const std::string& id);
 
-// Kills whatever still runs in the container's cgroup (in every hierarchy) and removes it,
-// then the /berth parents when they are empty. Returns the directories removed. Only for a
+// Kills whatever still runs in the container's cgroup (in every hierarchy) and removes it; the
+// shared /berth parents stay (gc removes them). Returns the directories removed. Only for a
 // container whose task is over.
 std::vector<std::string> remove_container_cgroups(const std::string& ns, const std::string& id);
 

@@ -3,8 +3,9 @@
 - `run -d --rm` removes itself through berth-monitor's exit command (`berth container cleanup
   --rm ID`), and so does a foreground `run --rm` whose `berth` was killed, once the task ends;
 - that exit command racing an explicit `rm -f` (and `system gc`): no error, nothing left;
-- rm removes the container's cgroup and, once empty, the shared /berth parent in every
-  hierarchy (v1 controllers and the cgroup2 mount);
+- rm removes the container's cgroup in every hierarchy (v1 controllers and the cgroup2 mount),
+  and `system gc` the shared /berth parent once it is empty (rm leaves it: removing it raced
+  other containers' creation);
 - the run root wiped as a reboot does (with nothing running, or with running containers
   whose processes are then killed): the next command and `system gc` bring rows and kernel in
   line, and containers that were running read exited with a reason;
@@ -274,7 +275,7 @@ def test_rm_removes_cgroup_and_empty_parents(berth):
         return out
 
     # Other berths on the host (other tests, other builds) may create and leave parents
-    # meanwhile: an empty one seen now must go at the next rm or gc, which rmdir it.
+    # meanwhile: an empty one seen now must go at the next gc, which rmdirs it.
     for attempt in range(5):
         left = empty_parents()
         if not left:
