@@ -177,7 +177,7 @@ Result<pid_t> Engine::start(const ContainerRecord& r, const StartAttach& attach)
     }
     auto lowers = BERTH_TRY(lower_dirs(images_, r));
     BERTH_TRY(mount_rootfs(lowers, paths_.upper_dir(r.id), paths_.work_dir(r.id),
-                           paths_.rootfs_dir(r.id)));
+                           paths_.rootfs_dir(r.id), r.auto_remove));
 
     OJson spec;
     try {

@@ -59,12 +59,12 @@ bool is_mount_point(const std::string& path) {
 }
 
 Result<void> mount_rootfs(const std::vector<std::string>& lower_top_first, const std::string& upper,
-                          const std::string& work, const std::string& target) {
+                          const std::string& work, const std::string& target, bool transient) {
     BERTH_TRY(mkdir_p(upper, 0755));
     BERTH_TRY(mkdir_p(work, 0700));
     BERTH_TRY(mkdir_p(target, 0755));
     if (is_mount_point(target)) return {};
-    BERTH_TRY_CTX(image::mount_overlay(lower_top_first, upper, work, target),
+    BERTH_TRY_CTX(image::mount_overlay(lower_top_first, upper, work, target, transient),
                   "mounting the rootfs at `" + target + "`");
     return {};
 }

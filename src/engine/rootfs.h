@@ -15,9 +15,11 @@ namespace berth::engine {
 // says so).
 bool is_mount_point(const std::string& path);
 
-// Makes upper and work (mode 0755) and mounts the overlay at target unless it already is.
+// Makes upper and work (mode 0755) and mounts the overlay at target unless it already is;
+// `transient` for a --rm container (image::mount_overlay: a volatile upper, never synced).
 Result<void> mount_rootfs(const std::vector<std::string>& lower_top_first, const std::string& upper,
-                          const std::string& work, const std::string& target);
+                          const std::string& work, const std::string& target,
+                          bool transient = false);
 
 // Detaches every mount at or below target (lazily: a process still inside does not stop rm).
 Result<void> unmount_tree(const std::string& target);

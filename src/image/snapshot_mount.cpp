@@ -41,7 +41,7 @@ Error fs_error(int fs_fd, const std::string& what, const std::string& target) {
 
 // false, when a fallback is allowed, on kernels without fsopen or without "lowerdir+" (6.8).
 Result<bool> mount_fsconfig(const std::vector<std::string>& lowers, const std::string& upper,
-                            const std::string& work, const std::string& target,
+                            const std::string& work, const std::string& target, bool transient,
                             bool allow_fallback) {
     int raw = ::fsopen("overlay", FSOPEN_CLOEXEC);
     if (raw < 0) {
@@ -63,6 +63,8 @@ Result<bool> mount_fsconfig(const std::vector<std::string>& lowers, const std::s
         // Layers are shared by many overlays: the inode index would tie them to one.
         if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "index", "off", 0) < 0)
             return fs_error(fs.get(), "index=off", target);
+        if (transient && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) < 0)
+            return fs_error(fs.get(), "volatile", target);
     }
     if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
         return fs_error(fs.get(), "create", target);
@@ -75,9 +77,10 @@ Result<bool> mount_fsconfig(const std::vector<std::string>& lowers, const std::s
 }
 
 Result<void> mount_data(const std::vector<std::string>& lowers, const std::string& upper,
-                        const std::string& work, const std::string& target) {
+                        const std::string& work, const std::string& target, bool transient) {
     std::string tail;
     if (!upper.empty()) tail = ",upperdir=" + upper + ",workdir=" + work + ",index=off";
+    if (!upper.empty() && transient) tail += ",volatile";
     std::string data = "lowerdir=" + overlay_lowerdir_option(lowers) + tail;
     std::vector<UniqueFd> held;  // keeps /proc/self/fd/N valid until mount(2) has resolved them
     if (data.size() > kMountDataMax) {
@@ -126,25 +129,26 @@ std::string overlay_lowerdir_option(const std::vector<std::string>& lower_top_fi
 
 Result<void> mount_overlay_via(OverlayApi api, const std::vector<std::string>& lower_top_first,
                                const std::string& upper, const std::string& work,
-                               const std::string& target) {
+                               const std::string& target, bool transient) {
     if (lower_top_first.empty()) return Error(EINVAL) << describe(target) << ": no layers";
     if (upper.empty() != work.empty())
         return Error(EINVAL) << describe(target) << ": upperdir and workdir go together";
-    if (api == OverlayApi::MountData) return mount_data(lower_top_first, upper, work, target);
-    bool done =
-        BERTH_TRY(mount_fsconfig(lower_top_first, upper, work, target, api == OverlayApi::Auto));
+    if (api == OverlayApi::MountData)
+        return mount_data(lower_top_first, upper, work, target, transient);
+    bool done = BERTH_TRY(mount_fsconfig(lower_top_first, upper, work, target, transient,
+                                         api == OverlayApi::Auto));
     if (done) return {};
-    return mount_data(lower_top_first, upper, work, target);
+    return mount_data(lower_top_first, upper, work, target, transient);
 }
 
 Result<void> mount_overlay(const std::vector<std::string>& lower_top_first,
                            const std::string& upper, const std::string& work,
-                           const std::string& target) {
+                           const std::string& target, bool transient) {
     // One layer, nothing to write: no union needed (a bottom layer's whiteouts hide nothing;
     // they would show as 0/0 devices, as they do in a bind of any layer).
     if (lower_top_first.size() == 1 && upper.empty())
         return bind_read_only(lower_top_first.front(), target);
-    return mount_overlay_via(OverlayApi::Auto, lower_top_first, upper, work, target);
+    return mount_overlay_via(OverlayApi::Auto, lower_top_first, upper, work, target, transient);
 }
 
 }  // namespace berth::image

@@ -16,7 +16,7 @@ enum class OverlayApi {
 
 Result<void> mount_overlay_via(OverlayApi api, const std::vector<std::string>& lower_top_first,
                                const std::string& upper, const std::string& work,
-                               const std::string& target);
+                               const std::string& target, bool transient = false);
 
 // The "lowerdir=" value: layers joined with ':', and '\', ':' and ',' escaped with '\'.
 std::string overlay_lowerdir_option(const std::vector<std::string>& lower_top_first);

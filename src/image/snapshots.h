@@ -37,8 +37,11 @@ class SnapshotStore {
 // Mounts an overlay of `lower_top_first` (read-only layers, the top one first), `upper` and
 // `work` (same filesystem as upper) at `target`. A single lower layer and no upper is a
 // read-only bind. Long lowerdir lists use the new mount API's per-layer options where needed.
+// `transient`: the upper layer is never used again after a crash (a --rm container), so it is
+// mounted "volatile", as podman does for --rm: overlayfs then never syncs it, and unmounting
+// skips the sync of the upper filesystem (about 4 ms of waiting for the ext4 journal here).
 Result<void> mount_overlay(const std::vector<std::string>& lower_top_first,
                            const std::string& upper, const std::string& work,
-                           const std::string& target);
+                           const std::string& target, bool transient = false);
 
 }  // namespace berth::image

@@ -179,6 +179,28 @@ def test_detached_rm_killed_or_stopped(berth):
     assert berth.ps() == []
 
 
+def _rootfs_mount_options(berth, cid) -> list[str]:
+    target = str(berth.runroot / "default" / "containers" / cid / "rootfs")
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split(" ")
+        if fields[4] == target:
+            return fields[-1].split(",")  # the superblock's options
+    raise AssertionError(f"no rootfs mount at {target}")
+
+
+def test_rm_container_upper_is_volatile(berth):
+    """A --rm container's writable layer never outlives a crash: its overlay is mounted volatile
+    (no syncs, none at unmount either), as podman mounts --rm containers; others are not."""
+    transient = berth.detached("--rm", cmd=["sleep", "1000"])
+    kept = berth.detached(cmd=["sleep", "1000"])
+    # The kernel shows it as "volatile" or, since 6.12, "fsync=volatile".
+    def volatile(cid):
+        return bool({"volatile", "fsync=volatile"} & set(_rootfs_mount_options(berth, cid)))
+    assert volatile(transient)
+    assert not volatile(kept)
+    berth.run("rm", "-f", transient, kept)
+
+
 def test_detached_rm_start_failure(berth):
     p = berth.run("run", "-d", "--rm", "--runtime", RUNTIME, IMAGE, "no-such-binary",
                   check=False)
