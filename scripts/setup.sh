@@ -10,7 +10,7 @@ build_pkgs=(cmake ninja-build g++ pkg-config libseccomp-dev nlohmann-json3-dev l
 test_pkgs=(libgtest-dev libgmock-dev python3 python3-pytest python3-pytest-xdist runc crun
            containerd podman iproute2 clang libclang-rt-14-dev clang-format procps util-linux
            tini linux-libc-dev time containernetworking-plugins uidmap
-           docker-registry umoci skopeo conmon)
+           docker-registry umoci skopeo conmon iperf3)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--tests" ] && want+=("${test_pkgs[@]}")
