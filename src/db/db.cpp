@@ -168,13 +168,6 @@ Result<Db> Db::open(const std::string& path, const Options& options) {
     }
     sqlite3_extended_result_codes(db.db_, 1);
     sqlite3_busy_timeout(db.db_, options.busy_timeout_ms);
-    // Every command opens and closes the database once. By default the last connection to close
-    // checkpoints the WAL into the database, syncs it and deletes the -wal and -shm files, so
-    // the next command creates them again: three file creations and a sync per command. Keep
-    // both files and let the commits' automatic checkpoint (every 1000 pages) do that work.
-    int keep = 1;
-    sqlite3_file_control(db.db_, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
-    sqlite3_db_config(db.db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     // Switching to WAL needs an exclusive lock for a moment and does not always go through the
     // busy handler (a second process opening a fresh file at the same time): retry it here.
     for (int waited = 0;; waited += 10) {
