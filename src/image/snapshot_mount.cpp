@@ -135,8 +135,8 @@ Result<void> mount_overlay_via(OverlayApi api, const std::vector<std::string>& l
         return Error(EINVAL) << describe(target) << ": upperdir and workdir go together";
     if (api == OverlayApi::MountData)
         return mount_data(lower_top_first, upper, work, target, transient);
-    bool done = BERTH_TRY(mount_fsconfig(lower_top_first, upper, work, target, transient,
-                                         api == OverlayApi::Auto));
+    bool done = BERTH_TRY(
+        mount_fsconfig(lower_top_first, upper, work, target, transient, api == OverlayApi::Auto));
     if (done) return {};
     return mount_data(lower_top_first, upper, work, target, transient);
 }

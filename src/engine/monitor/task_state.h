@@ -32,7 +32,7 @@ struct TaskState {
     // cgroup's oom_kill count rose), whichever process and however the init ended: docker's
     // State.OOMKilled.
     bool oom_killed = false;
-    std::string error;        // why a start failed
+    std::string error;  // why a start failed
     unsigned restart_count = 0;
     std::string restart_policy = "no";
     bool stop_requested =

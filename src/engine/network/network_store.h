@@ -39,8 +39,8 @@ struct NetworkInfo {
     std::optional<int> mtu;
     bool dns_enabled = false;              // a berth-dns responder (dns_service.h)
     std::vector<std::string> dns_servers;  // --dns: its upstreams (else the host's resolv.conf)
-    std::string file;      // the .conflist's path
-    std::string conflist;  // its bytes
+    std::string file;                      // the .conflist's path
+    std::string conflist;                  // its bytes
 };
 
 struct CreateNetworkOptions {
@@ -50,8 +50,8 @@ struct CreateNetworkOptions {
     std::string gateway;               // for the first IPv4 subnet (or the first subnet)
     bool ipv6 = false;
     bool internal = false;
-    std::vector<std::string> opts;  // -o mtu=N
-    bool disable_dns = false;       // --disable-dns
+    std::vector<std::string> opts;         // -o mtu=N
+    bool disable_dns = false;              // --disable-dns
     std::vector<std::string> dns_servers;  // --dns
 };
 

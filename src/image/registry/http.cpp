@@ -306,7 +306,8 @@ Result<void> Client::setup_tls() {
     std::string system_bundle = "/etc/ssl/certs/ca-certificates.crt";
     if (CURL* c = curl_api().easy_init()) {
         char* path = nullptr;
-        if (curl_api().easy_getinfo(c, CURLINFO_CAINFO, &path) == CURLE_OK && path) system_bundle = path;
+        if (curl_api().easy_getinfo(c, CURLINFO_CAINFO, &path) == CURLE_OK && path)
+            system_bundle = path;
         curl_api().easy_cleanup(c);
     }
     if (auto sys = read_file(system_bundle)) ca_blob_ = *sys + "\n";
@@ -363,12 +364,13 @@ Result<Response> Client::perform(Handle& h, const Request& req, const std::strin
     } else if (req.method == "POST") {
         curl_api().easy_setopt(c, CURLOPT_POST, 1L);
         curl_api().easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                         static_cast<curl_off_t>(uploads ? upload_size : 0));
+                               static_cast<curl_off_t>(uploads ? upload_size : 0));
     } else {
         curl_api().easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
         if (uploads) {
             curl_api().easy_setopt(c, CURLOPT_UPLOAD, 1L);
-            curl_api().easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload_size));
+            curl_api().easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+                                   static_cast<curl_off_t>(upload_size));
         }
     }
     if (uploads) {
