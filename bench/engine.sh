@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Engine benchmark: `berth run` against `podman run` (Debian's podman and conmon), same image.
 #
-# Usage: bench/engine.sh [-n ITERATIONS] [-w WARMUP] [-c COUNT] [-s]
+# Usage: bench/engine.sh [-n ITERATIONS] [-w WARMUP] [-c COUNT] [-s] [-D]
 #   -n N        timed `run --rm` iterations per engine (default $BENCH_ITERATIONS or 30)
 #   -w N        untimed warm-up iterations per engine (default $BENCH_WARMUP or 3)
 #   -c N        detached containers per engine in the second part (default $BENCH_MANY or 200)
 #   -s          skip the second part
+#   -D          both engines' run roots on disk beside their roots, instead of on a tmpfs (where
+#               /run/berth and /run/containers/storage are on a Debian host)
 # Environment: BERTH_BIN (default <repo>/build/bin/berth; berth-monitor and berth-runtime next
 #              to it), PODMAN (default podman), BUSYBOX (default /bin/busybox).
 #
@@ -37,13 +39,15 @@ iters=${BENCH_ITERATIONS:-30}
 warmup=${BENCH_WARMUP:-3}
 count=${BENCH_MANY:-200}
 skip_many=0
-while getopts "n:w:c:sh" opt; do
+run_on_disk=0
+while getopts "n:w:c:sDh" opt; do
   case $opt in
     n) iters=$OPTARG ;;
     w) warmup=$OPTARG ;;
     c) count=$OPTARG ;;
     s) skip_many=1 ;;
-    h) sed -n '2,32p' "$0"; exit 0 ;;
+    D) run_on_disk=1 ;;
+    h) sed -n '2,34p' "$0"; exit 0 ;;
     *) exit 2 ;;
   esac
 done
@@ -57,8 +61,13 @@ podman_bin=$(command -v "${PODMAN:-podman}" || true)
 image=localhost/berthtest/busybox:1
 
 work=$(mktemp -d /tmp/berthengine.XXXXXX)
-berth=("$berth_bin" --root "$work/berth-root" --runroot "$work/berth-run")
-podman=("$podman_bin" --root "$work/podman-root" --runroot "$work/podman-run"
+# Run roots (live state: bundles, sockets, pid files) on a tmpfs, where both engines keep them on
+# a real host (/run/berth, /run/containers/storage; /run is a tmpfs on Debian). -D: on the same
+# disk as the roots instead (this VM's /run and /tmp are ext4).
+runs=$work
+[ "$run_on_disk" = 0 ] && runs=$work/run
+berth=("$berth_bin" --root "$work/berth-root" --runroot "$runs/berth-run")
+podman=("$podman_bin" --root "$work/podman-root" --runroot "$runs/podman-run"
         --tmpdir "$work/podman-tmp" --storage-driver overlay --cgroup-manager cgroupfs
         --events-backend none)
 export CONTAINERS_CONF=$work/containers.conf
@@ -77,6 +86,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+if [ "$run_on_disk" = 0 ]; then
+  mkdir -p "$runs"
+  mount -t tmpfs -o mode=0700 berth-bench-run "$runs"
+fi
 
 nofile=$(ulimit -Hn)
 nproc=$(ulimit -Hu)
