@@ -61,7 +61,11 @@ def _cgroup_dirs(cid: str) -> list[Path]:
 def _cgroup_procs(cid: str) -> list[int]:
     pids = set()
     for d in _cgroup_dirs(cid):
-        for p in d.rglob("cgroup.procs"):
+        try:  # the directory may go while we walk it (the exit command's removal)
+            files = list(d.rglob("cgroup.procs"))
+        except OSError:
+            continue
+        for p in files:
             try:
                 pids.update(int(x) for x in p.read_text().split())
             except OSError:
