@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -81,9 +82,8 @@ def _wait_for(pred, timeout=10.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def berth_monitors() -> dict[int, list[str]]:
-    """pid -> argv of every live berth-monitor on the host (any run root)."""
-    out = {}
+def processes():
+    """(pid, argv) of every live process on the host, argv decoded."""
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
             continue
@@ -91,9 +91,13 @@ def berth_monitors() -> dict[int, list[str]]:
             argv = (p / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0].endswith(b"berth-monitor") and _alive(int(p.name)):
-            out[int(p.name)] = [a.decode(errors="replace") for a in argv]
-    return out
+        if argv and argv[0] and _alive(int(p.name)):
+            yield int(p.name), [a.decode(errors="replace") for a in argv]
+
+
+def berth_monitors() -> dict[int, list[str]]:
+    """pid -> argv of every live berth-monitor on the host (any run root)."""
+    return {pid: argv for pid, argv in processes() if argv[0].endswith("berth-monitor")}
 
 
 def _cgroup_dirs(cid: str) -> list[Path]:
@@ -187,3 +191,59 @@ def temp_berth(busybox_tar: Path, prefix: str, cls=Berth):
     finally:
         delete_node_netnses(tmp)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- a node netns (where berth runs) and an outside netns joined to it by a veth pair -------
+
+NODE_IP, OUTSIDE_IP = "198.51.100.1", "198.51.100.2"
+
+
+def sh(*args, check=True, timeout=30, **kw):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout,
+                       **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} exited {p.returncode}:\n"
+                             f"{p.stdout}{p.stderr}")
+    return p
+
+
+class NodeBerth(Berth):
+    """berth run inside the node netns (same mount namespace as the test)."""
+
+    def __init__(self, tmp, busybox_tar, node):
+        self.node = node
+        super().__init__(tmp, busybox_tar, netns=node)
+
+
+class NodeNet:
+    """The node netns (NODE_IP on up0) and the outside one (OUTSIDE_IP on eth0), named
+    <prefix>-<random>-node/-out, and the berth that runs in the node. cleanup() kills the
+    processes in self.procs (Popen objects) and deletes both netnses."""
+
+    def __init__(self, tmp, busybox_tar, prefix):
+        self.tag = f"{prefix}-{secrets.token_hex(3)}"
+        self.node = f"{self.tag}-node"
+        self.outside = f"{self.tag}-out"
+        self.procs = []
+        self.netnses = []
+        for name in (self.node, self.outside):
+            sh("ip", "netns", "add", name)
+            self.netnses.append(name)
+            sh("ip", "-n", name, "link", "set", "lo", "up")
+        sh("ip", "link", "add", "up0", "netns", self.node, "type", "veth", "peer", "name", "eth0",
+           "netns", self.outside)
+        sh("ip", "-n", self.node, "addr", "add", f"{NODE_IP}/24", "dev", "up0")
+        sh("ip", "-n", self.node, "link", "set", "up0", "up")
+        sh("ip", "-n", self.outside, "addr", "add", f"{OUTSIDE_IP}/24", "dev", "eth0")
+        sh("ip", "-n", self.outside, "link", "set", "eth0", "up")
+        self.berth = NodeBerth(tmp, busybox_tar, self.node)
+
+    def in_ns(self, ns, *cmd, check=False, timeout=20):
+        return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)
+
+    def cleanup(self):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+        for name in self.netnses:
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)

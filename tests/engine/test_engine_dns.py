@@ -12,31 +12,27 @@ pair (node 198.51.100.1/24, outside 198.51.100.2/24); nothing touches the host's
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from engine_helpers import REQUIREMENTS, RUNTIME, Berth, _alive, _wait_for, berth_monitors
+from engine_helpers import (OUTSIDE_IP, REQUIREMENTS, NodeNet, _alive,
+                            _wait_for, berth_monitors, processes, sh)
 
 pytestmark = list(REQUIREMENTS) + [
     pytest.mark.skipif(shutil.which("nsenter") is None, reason="needs nsenter"),
     pytest.mark.skipif(shutil.which("ip") is None, reason="needs iproute2"),
 ]
 
-NODE_IP, OUTSIDE_IP = "198.51.100.1", "198.51.100.2"
 STUB_ANSWER = "192.0.2.99"
 
 # The upstream: answers every A query with STUB_ANSWER, logs each name it was asked.
@@ -80,51 +76,10 @@ print(peer[0], data[:2].hex(), data[-4:] and socket.inet_ntoa(data[-4:]))
 """
 
 
-def sh(*args, check=True, timeout=30, **kw):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout,
-                       **kw)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} exited {p.returncode}:\n"
-                             f"{p.stdout}{p.stderr}")
-    return p
-
-
-class NodeBerth(Berth):
-    """berth run inside the node netns (same mount namespace as the test)."""
-
-    _takes_netns = "netns" in inspect.signature(Berth.__init__).parameters
-
-    def __init__(self, tmp, busybox_tar, node):
-        self.node = node
-        if self._takes_netns:
-            super().__init__(tmp, busybox_tar, netns=node)
-        else:
-            super().__init__(tmp, busybox_tar)
-
-    def argv(self, *args):
-        if self._takes_netns:
-            return super().argv(*args)
-        return ["nsenter", f"--net=/run/netns/{self.node}"] + super().argv(*args)
-
-
-class Net:
+class Net(NodeNet):
     def __init__(self, tmp, busybox_tar):
+        super().__init__(tmp, busybox_tar, "bt-dns")
         self.tmp = tmp
-        self.tag = f"bt-dns-{secrets.token_hex(3)}"
-        self.node = f"{self.tag}-node"
-        self.outside = f"{self.tag}-out"
-        self.netnses, self.procs = [], []
-        for name in (self.node, self.outside):
-            sh("ip", "netns", "add", name)
-            self.netnses.append(name)
-            sh("ip", "-n", name, "link", "set", "lo", "up")
-        sh("ip", "link", "add", "up0", "netns", self.node, "type", "veth", "peer", "name", "eth0",
-           "netns", self.outside)
-        sh("ip", "-n", self.node, "addr", "add", f"{NODE_IP}/24", "dev", "up0")
-        sh("ip", "-n", self.node, "link", "set", "up0", "up")
-        sh("ip", "-n", self.outside, "addr", "add", f"{OUTSIDE_IP}/24", "dev", "eth0")
-        sh("ip", "-n", self.outside, "link", "set", "eth0", "up")
-        self.berth = NodeBerth(tmp, busybox_tar, self.node)
         self.stub_log = tmp / "stub.log"
 
     def start_stub(self):
@@ -134,28 +89,11 @@ class Net:
         self.procs.append(p)
         assert p.stdout.readline().strip() == "ready"
 
-    def cleanup(self):
-        for p in self.procs:
-            p.kill()
-            p.wait()
-        for name in self.netnses:
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
-
 
 def responders(runroot: Path) -> list[int]:
     """Pids of the live berth-dns processes of this run root."""
-    out = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            argv = (p / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"berth-dns") and str(runroot).encode() in b" ".join(argv) \
-                and _alive(int(p.name)):
-            out.append(int(p.name))
-    return out
+    return [pid for pid, argv in processes()
+            if argv[0].endswith("berth-dns") and str(runroot) in " ".join(argv)]
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 import engine_helpers
-from engine_helpers import IMAGE, REQUIREMENTS, RUNTIME, _alive, berth_monitors, temp_berth
+from engine_helpers import (IMAGE, REQUIREMENTS, RUNTIME, _alive, berth_monitors, processes,
+                            temp_berth)
 
 CYCLES = int(os.environ.get("BERTH_FAULT_CYCLES", "40"))
 MAX_LIVE = 6  # containers kept between cycles; older ones are removed (not killed)
@@ -341,18 +342,8 @@ def _runtime_creates(berth) -> list[int]:
     """Pids of this run root's OCI runtime processes running `create` (the runtime itself, or
     an init forked from it that has not exec'd yet: both still have the runtime's argv)."""
     prefix = str(berth.runroot / "runtime") + "/"
-    out = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            argv = (p / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        args = [a.decode(errors="replace") for a in argv]
-        if "create" in args and any(a.startswith(prefix) for a in args) and _alive(int(p.name)):
-            out.append(int(p.name))
-    return out
+    return [pid for pid, args in processes()
+            if "create" in args and any(a.startswith(prefix) for a in args)]
 
 
 def _ppid(pid: int) -> int:

@@ -18,12 +18,12 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from engine_helpers import IMAGE, REQUIREMENTS, RUNTIME, Berth, _cgroup_dirs, _wait_for
+from engine_helpers import (IMAGE, NODE_IP, OUTSIDE_IP, REQUIREMENTS, RUNTIME, NodeNet,
+                            _cgroup_dirs, _wait_for, sh)
 
 pytestmark = list(REQUIREMENTS) + [
     pytest.mark.skipif(shutil.which("nsenter") is None, reason="needs nsenter"),
@@ -31,49 +31,16 @@ pytestmark = list(REQUIREMENTS) + [
     pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl"),
 ]
 
-NODE_IP, OUTSIDE_IP = "198.51.100.1", "198.51.100.2"
 HOST_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
 
 
-def sh(*args, check=True, timeout=30):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} exited {p.returncode}:\n"
-                             f"{p.stdout}{p.stderr}")
-    return p
-
-
-class NodeBerth(Berth):
-    """berth run inside the node netns (same mount namespace as the test)."""
-
-    def __init__(self, tmp, busybox_tar, node):
-        self.node = node
-        super().__init__(tmp, busybox_tar, netns=node)
-
-
-class Net:
-    """The node and outside netnses and the berth that runs in the node."""
+class Net(NodeNet):
+    """The node and outside netnses, the berth that runs in the node, and web servers outside
+    (their directories in self.dirs)."""
 
     def __init__(self, tmp, busybox_tar):
-        self.tag = f"bt-h5-{secrets.token_hex(3)}"
-        self.node = f"{self.tag}-node"
-        self.outside = f"{self.tag}-out"
-        self.procs = []
-        self.netnses = []
-        for name in (self.node, self.outside):
-            sh("ip", "netns", "add", name)
-            self.netnses.append(name)
-            sh("ip", "-n", name, "link", "set", "lo", "up")
-        sh("ip", "link", "add", "up0", "netns", self.node, "type", "veth", "peer", "name", "eth0",
-           "netns", self.outside)
-        sh("ip", "-n", self.node, "addr", "add", f"{NODE_IP}/24", "dev", "up0")
-        sh("ip", "-n", self.node, "link", "set", "up0", "up")
-        sh("ip", "-n", self.outside, "addr", "add", f"{OUTSIDE_IP}/24", "dev", "eth0")
-        sh("ip", "-n", self.outside, "link", "set", "eth0", "up")
-        self.berth = NodeBerth(tmp, busybox_tar, self.node)
-
-    def in_ns(self, ns, *cmd, check=False, timeout=20):
-        return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)
+        super().__init__(tmp, busybox_tar, "bt-h5")
+        self.dirs = []
 
     def fetch(self, ns, url):
         """The body at url fetched from netns ns, or None."""
@@ -85,7 +52,8 @@ class Net:
         (d / "index.html").write_text(text)
         p = subprocess.Popen(["ip", "netns", "exec", self.outside, "busybox", "httpd", "-f", "-p",
                               str(port), "-h", str(d)])
-        self.procs.append((p, d))
+        self.procs.append(p)
+        self.dirs.append(d)
         _wait_for(lambda: self.fetch(self.outside, f"http://127.0.0.1:{port}/") == text,
                   what="the outside server")
 
@@ -93,12 +61,9 @@ class Net:
         return self.in_ns(self.node, "nft", "list", "ruleset").stdout
 
     def cleanup(self):
-        for p, d in self.procs:
-            p.kill()
-            p.wait()
+        super().cleanup()
+        for d in self.dirs:
             shutil.rmtree(d, ignore_errors=True)
-        for name in self.netnses:
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
 
 
 @pytest.fixture
