@@ -380,6 +380,26 @@ def test_del_without_runtime_config_and_host_port_conflict(topo):
     assert topo.plugin("DEL", conf)[0] == 0
 
 
+def test_port_reused_at_once_and_stale_del_leaves_the_new_holder(topo):
+    topo.start_server()
+    conf = topo.config(mappings=[{"hostPort": 8082, "containerPort": 80, "protocol": "tcp"}])
+    assert topo.plugin("ADD", conf)[0] == 0
+    assert topo.plugin("DEL", conf) == (0, None)
+    assert topo.tagged() == {}
+    # The same host port for the next container (which got the same address) right away.
+    assert topo.plugin("ADD", conf, container="ctr2")[0] == 0
+    assert topo.tagged() == {"berth:ctr2:eth0": 4}  # hp4_any, hp6_any, own4, own6
+    assert topo.client(topo.out, "tcp", "192.168.99.1", 8082) == "tcp 192.168.99.2"
+    # A runtime retrying the teardown of the first container sends the same keys again: they
+    # are ctr2's now, and stay.
+    assert topo.plugin("DEL", conf) == (0, None)
+    assert topo.tagged() == {"berth:ctr2:eth0": 4}
+    assert topo.client(topo.out, "tcp", "192.168.99.1", 8082) == "tcp 192.168.99.2"
+    assert topo.plugin("DEL", conf, container="ctr2") == (0, None)
+    assert topo.tagged() == {}
+    assert topo.client(topo.out, "tcp", "192.168.99.1", 8082).startswith("fail")
+
+
 def test_udp_conntrack_of_earlier_flows_cleared(topo):
     topo.start_server()
     # A UDP flow to the host port before the mapping exists: conntrack remembers it un-NATed.

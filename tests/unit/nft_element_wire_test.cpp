@@ -2,6 +2,7 @@
 // batch's messages and attributes. The expected bytes are what `nft --debug=netlink` (1.0.6)
 // shows it sends for the same elements. No root, no kernel.
 #include <arpa/inet.h>
+#include <endian.h>
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -84,6 +85,7 @@ StaticTable sample_table() {
 struct Decoded {
     Bytes key, value, udata;
     uint32_t flags = 0;
+    uint64_t timeout_ms = 0;
 };
 struct DecodedMessage {
     uint16_t type = 0, flags = 0;
@@ -160,6 +162,9 @@ std::vector<DecodedMessage> decode(Bytes bytes) {
                                           case NFTA_SET_ELEM_FLAGS:
                                               d.flags = ntohl(mnl_attr_get_u32(f));
                                               break;
+                                          case NFTA_SET_ELEM_TIMEOUT:
+                                              d.timeout_ms = be64toh(mnl_attr_get_u64(f));
+                                              break;
                                           case NFTA_SET_ELEM_USERDATA: {
                                               auto* p = static_cast<const uint8_t*>(
                                                   mnl_attr_get_payload(f));
@@ -186,6 +191,7 @@ std::vector<DecodedMessage> decode(Bytes bytes) {
 
 constexpr uint16_t kNewSetElem = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM;
 constexpr uint16_t kDelSetElem = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELSETELEM;
+constexpr uint16_t kGetSetElem = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM;
 
 TEST(NftElementWire, AddBatchIsOneTransactionWithOneAckedMessagePerSet) {
     const std::vector<Element> elements = {
@@ -296,6 +302,78 @@ TEST(NftElementWire, DeleteBatchCarriesTaggedKeysOnly) {
     ASSERT_TRUE(none);
     EXPECT_TRUE(none->sets.empty());
     EXPECT_TRUE(none->bytes.empty());
+}
+
+TEST(NftElementWire, ExpireBatchUpdatesTaggedElementsTimeouts) {
+    const std::vector<Element> elements = {
+        {"hp4_any", "tcp . 8080", "10.80.0.5 . 80", true},
+        {"subnets4", "10.80.0.0/16", "", false},
+        {"masq4", "10.80.0.5", "", true},
+    };
+    auto batch =
+        encode_element_batch(sample_table(), "berth:c1:eth0", elements, ElementOp::kExpire, 3);
+    ASSERT_TRUE(batch) << batch.error().message();
+    EXPECT_EQ(batch->sets, (std::vector<std::string>{"hp4_any", "masq4"}));
+    const auto msgs = decode(batch->bytes);
+    ASSERT_EQ(msgs.size(), 4u);
+    for (size_t i : {1u, 2u}) {
+        // An update: neither NLM_F_CREATE nor NLM_F_EXCL.
+        EXPECT_EQ(msgs[i].type, kNewSetElem);
+        EXPECT_EQ(msgs[i].flags, NLM_F_REQUEST | NLM_F_ACK);
+        ASSERT_EQ(msgs[i].elements.size(), 1u);
+        EXPECT_EQ(msgs[i].elements[0].timeout_ms, kExpireAfterMs);
+        EXPECT_TRUE(msgs[i].elements[0].udata.empty());
+    }
+    // A map's element carries its value: the kernel refuses (EEXIST) a key mapped elsewhere.
+    EXPECT_EQ(msgs[1].elements[0].value, (Bytes{10, 80, 0, 5, 0, 80, 0, 0}));
+    EXPECT_EQ(msgs[2].elements[0].key, (Bytes{10, 80, 0, 5}));
+}
+
+TEST(NftElementWire, QueriesAreOneGetPerTaggedElement) {
+    const std::vector<Element> elements = {
+        {"masq4", "10.80.0.5", "", true},
+        {"subnets4", "10.80.0.0/16", "", false},
+        {"hp4_any", "udp . 53", "10.80.0.5 . 53", true},
+    };
+    auto q = encode_element_queries(sample_table(), elements, 20);
+    ASSERT_TRUE(q) << q.error().message();
+    EXPECT_EQ(q->first_seq, 20u);
+    EXPECT_EQ(q->index, (std::vector<size_t>{0, 2}));
+    const auto msgs = decode(q->bytes);
+    ASSERT_EQ(msgs.size(), 2u);
+    EXPECT_EQ(msgs[0].type, kGetSetElem);
+    EXPECT_EQ(msgs[0].flags, NLM_F_REQUEST | NLM_F_ACK);
+    EXPECT_EQ(msgs[0].seq, 20u);
+    EXPECT_EQ(msgs[0].set, "masq4");
+    ASSERT_EQ(msgs[0].elements.size(), 1u);
+    EXPECT_EQ(msgs[0].elements[0].key, (Bytes{10, 80, 0, 5}));
+    EXPECT_EQ(msgs[1].seq, 21u);
+    EXPECT_EQ(msgs[1].set, "hp4_any");
+    EXPECT_TRUE(msgs[1].elements[0].value.empty());
+
+    StaticTable t = sample_table();
+    EXPECT_FALSE(encode_element_queries(t, {{"subnets4", "10.0.0.0/8", "", true}}, 1));
+    EXPECT_FALSE(encode_element_queries(t, {{"nosuch", "10.0.0.1", "", true}}, 1));
+}
+
+TEST(NftElementWire, CommentOfAnElementAsTheKernelAnswers) {
+    // The kernel's answer to a GET has the shape of the add message: encode one and read it.
+    auto batch = encode_element_batch(sample_table(), "berth:c9:eth1",
+                                      {{"masq4", "10.80.0.9", "", true}}, ElementOp::kAdd, 1);
+    ASSERT_TRUE(batch);
+    Bytes bytes = batch->bytes;
+    auto* begin = reinterpret_cast<nlmsghdr*>(bytes.data());
+    auto* msg = reinterpret_cast<nlmsghdr*>(bytes.data() + MNL_ALIGN(begin->nlmsg_len));
+    EXPECT_EQ(element_comment(msg), "berth:c9:eth1");
+    EXPECT_EQ(element_comment(begin), "");  // no elements at all
+
+    auto untagged = encode_element_batch(sample_table(), "x", {{"masq4", "10.1.1.1", "", false}},
+                                         ElementOp::kAdd, 1);
+    ASSERT_TRUE(untagged);
+    bytes = untagged->bytes;
+    begin = reinterpret_cast<nlmsghdr*>(bytes.data());
+    msg = reinterpret_cast<nlmsghdr*>(bytes.data() + MNL_ALIGN(begin->nlmsg_len));
+    EXPECT_EQ(element_comment(msg), "");
 }
 
 TEST(NftElementWire, BridgeFamilyAndErrors) {

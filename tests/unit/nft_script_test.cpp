@@ -97,10 +97,10 @@ TEST(NftElementTable, CreateScriptFlushesAndReaddsStaticRules) {
     EXPECT_EQ(create_script(sample_table()),
               "add table inet berth-pm-n\n"
               "add map inet berth-pm-n hp4_any { type inet_proto . inet_service : ipv4_addr . "
-              "inet_service; }\n"
+              "inet_service; flags timeout; }\n"
               "add set inet berth-pm-n subnets4 { type ipv4_addr; flags interval; }\n"
-              "add set inet berth-pm-n checked { type ifname; }\n"
-              "add set inet berth-pm-n allowed { type ifname . ether_addr; }\n"
+              "add set inet berth-pm-n checked { type ifname; flags timeout; }\n"
+              "add set inet berth-pm-n allowed { type ifname . ether_addr; flags timeout; }\n"
               "add chain inet berth-pm-n prerouting { type nat hook prerouting priority dstnat; "
               "policy accept; }\n"
               "add chain inet berth-pm-n hostports\n"

@@ -8,7 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace berth::net::nft {
 
@@ -45,7 +48,57 @@ Result<ThreadSocket*> thread_socket() {
 }
 
 const char* verb(ElementOp op) {
-    return op == ElementOp::kAdd ? "add element" : "delete element";
+    switch (op) {
+        case ElementOp::kAdd:
+            return "add element";
+        case ElementOp::kDelete:
+            return "delete element";
+        case ElementOp::kExpire:
+            return "expire element";
+    }
+    return "element";
+}
+
+// Sends `bytes` and reads until each message with a sequence number in [first, last] has its
+// acknowledgement; stores each one's errno (0: done) in acks[seq - first]. A message in between
+// that is not an acknowledgement (a GET's answer) goes to `on_data` first. An error
+// acknowledging `outer_first` or `outer_last` (a batch's BEGIN or END) fails the whole exchange.
+Result<std::vector<int>> exchange(ThreadSocket& ts, const std::vector<uint8_t>& bytes,
+                                  uint32_t first, uint32_t last, uint32_t outer_first,
+                                  uint32_t outer_last,
+                                  const std::function<void(uint32_t, const nlmsghdr*)>& on_data) {
+    if (mnl_socket_sendto(ts.sock.get(), bytes.data(), bytes.size()) < 0)
+        return ErrnoError() << "send";
+    std::vector<int> acks(last - first + 1, -1);
+    size_t acked = 0;
+    std::vector<uint8_t> buf(MNL_SOCKET_BUFFER_SIZE);
+    while (acked < acks.size()) {
+        const ssize_t n = mnl_socket_recvfrom(ts.sock.get(), buf.data(), buf.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return ErrnoError() << "receive";
+        }
+        int len = static_cast<int>(n);
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
+             nlh = mnl_nlmsg_next(nlh, &len)) {
+            if (nlh->nlmsg_pid != 0 && nlh->nlmsg_pid != ts.portid) continue;
+            const uint32_t seq = nlh->nlmsg_seq;
+            if (seq < outer_first || seq > outer_last) continue;  // an earlier exchange's
+            if (nlh->nlmsg_type != NLMSG_ERROR) {
+                if (on_data && seq >= first && seq <= last) on_data(seq, nlh);
+                continue;
+            }
+            if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) continue;
+            const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+            if (seq < first || seq > last) {
+                errno = err->error ? -err->error : EPROTO;
+                return ErrnoError() << "batch refused";
+            }
+            if (acks[seq - first] == -1) acked++;
+            acks[seq - first] = -err->error;
+        }
+    }
+    return acks;
 }
 
 }  // namespace
@@ -56,50 +109,51 @@ Result<void> send_elements(const StaticTable& table, std::string_view tag,
     const WireBatch batch = BERTH_TRY(encode_element_batch(table, tag, elements, op, ts->seq));
     if (batch.sets.empty()) return {};
     ts->seq += static_cast<uint32_t>(batch.sets.size()) + 2;
-    if (mnl_socket_sendto(ts->sock.get(), batch.bytes.data(), batch.bytes.size()) < 0)
-        return ErrnoError() << "nftables: " << verb(op) << " " << table.ref() << ": send";
 
     // One acknowledgement per set message, errors included (the kernel processes the whole
     // batch before answering, and aborts it if any message failed). An error on the batch
     // itself (BEGIN or END) is the answer too.
-    const uint32_t first = batch.first_seq + 1, last = batch.first_seq + batch.sets.size();
-    size_t acked = 0;
-    int first_error = 0;
-    std::string failed_set;
-    std::vector<uint8_t> buf(MNL_SOCKET_BUFFER_SIZE);
-    while (acked < batch.sets.size()) {
-        const ssize_t n = mnl_socket_recvfrom(ts->sock.get(), buf.data(), buf.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return ErrnoError() << "nftables: " << verb(op) << " " << table.ref() << ": receive";
-        }
-        int len = static_cast<int>(n);
-        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
-             nlh = mnl_nlmsg_next(nlh, &len)) {
-            if (nlh->nlmsg_pid != 0 && nlh->nlmsg_pid != ts->portid) continue;
-            if (nlh->nlmsg_type != NLMSG_ERROR) continue;
-            if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) continue;
-            const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-            const uint32_t seq = nlh->nlmsg_seq;
-            if (seq < batch.first_seq || seq > last + 1) continue;  // an earlier exchange's
-            if (seq < first || seq > last) {                        // the batch as a whole
-                errno = err->error ? -err->error : EPROTO;
-                return ErrnoError()
-                       << "nftables: " << verb(op) << " " << table.ref() << ": batch refused";
-            }
-            acked++;
-            if (err->error != 0 && first_error == 0) {
-                first_error = -err->error;
-                failed_set = batch.sets[seq - first];
-            }
-        }
-    }
-    if (first_error != 0) {
-        errno = first_error;
-        return ErrnoError() << "nftables: " << verb(op) << " in set " << failed_set << " of table "
-                            << table.ref();
+    const uint32_t first = batch.first_seq + 1;
+    const uint32_t last = batch.first_seq + static_cast<uint32_t>(batch.sets.size());
+    const std::vector<int> acks =
+        BERTH_TRY_CTX(exchange(*ts, batch.bytes, first, last, batch.first_seq, last + 1, {}),
+                      "nftables: " + std::string(verb(op)) + " " + table.ref());
+    for (size_t i = 0; i < acks.size(); i++) {
+        if (acks[i] == 0) continue;
+        errno = acks[i];
+        return ErrnoError() << "nftables: " << verb(op) << " in set " << batch.sets[i]
+                            << " of table " << table.ref();
     }
     return {};
+}
+
+Result<std::vector<std::optional<std::string>>> query_elements(
+    const StaticTable& table, const std::vector<Element>& elements) {
+    ThreadSocket* ts = BERTH_TRY(thread_socket());
+    const WireQuery q = BERTH_TRY(encode_element_queries(table, elements, ts->seq));
+    std::vector<std::optional<std::string>> out(q.index.size());
+    if (q.index.empty()) return out;
+    ts->seq += static_cast<uint32_t>(q.index.size());
+    const uint32_t last = q.first_seq + static_cast<uint32_t>(q.index.size()) - 1;
+    const std::vector<int> acks =
+        BERTH_TRY_CTX(exchange(*ts, q.bytes, q.first_seq, last, q.first_seq, last,
+                               [&](uint32_t seq, const nlmsghdr* nlh) {
+                                   out[seq - q.first_seq] = element_comment(nlh);
+                               }),
+                      "nftables: get element " + table.ref());
+    for (size_t i = 0; i < acks.size(); i++) {
+        if (acks[i] == ENOENT) {
+            out[i].reset();
+        } else if (acks[i] != 0) {
+            errno = acks[i];
+            return ErrnoError() << "nftables: get element { " << elements[q.index[i]].key
+                                << " } in set " << elements[q.index[i]].set << " of table "
+                                << table.ref();
+        } else if (!out[i]) {
+            out[i] = std::string();  // acknowledged without an answer: present, no comment
+        }
+    }
+    return out;
 }
 
 }  // namespace berth::net::nft

@@ -2,6 +2,10 @@
 // calling thread's network namespace, and waits for every set message's acknowledgement.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "base/result.h"
 #include "net/nft/element_wire.h"
 
@@ -14,5 +18,10 @@ namespace berth::net::nft {
 // thread exits, so defer_socket_release() hands it to the holder too.
 Result<void> send_elements(const StaticTable& table, std::string_view tag,
                            const std::vector<Element>& elements, ElementOp op);
+
+// Per tagged element of `elements` (in order): its comment when the set holds its key, nullopt
+// when not (no such element, set or table). One NFT_MSG_GETSETELEM each, sent together.
+Result<std::vector<std::optional<std::string>>> query_elements(
+    const StaticTable& table, const std::vector<Element>& elements);
 
 }  // namespace berth::net::nft

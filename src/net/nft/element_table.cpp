@@ -1,8 +1,13 @@
 #include "net/nft/element_table.h"
 
+#include <sys/utsname.h>
+#include <time.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <optional>
 
 #include "net/nft/element_socket.h"
@@ -76,6 +81,59 @@ std::optional<std::string> render(const Json& j, const std::vector<std::string>&
     return render_scalar(j, types[0]);
 }
 
+// Whether nf_tables updates an existing element's timeout (Linux 6.12, "set element timeout
+// update support"). Earlier kernels accept the same message and leave the element as it was.
+bool kernel_updates_element_timeouts() {
+    static const bool yes = [] {
+        utsname u{};
+        unsigned major = 0, minor = 0;
+        if (::uname(&u) != 0 || std::sscanf(u.release, "%u.%u", &major, &minor) != 2) return false;
+        return major > 6 || (major == 6 && minor >= 12);
+    }();
+    return yes;
+}
+
+bool all_absent(const std::vector<std::optional<std::string>>& present) {
+    return std::none_of(present.begin(), present.end(),
+                        [](const auto& c) { return c.has_value(); });
+}
+
+// Whether every tagged element of `elements` is in its set and carries `tag`: the keys a DEL
+// knows may have been handed on since (a runtime retrying an old attachment's teardown after
+// its address and host port went to a new one), and only the attachment's own are removed.
+Result<bool> held_by(const StaticTable& table, std::string_view tag,
+                     const std::vector<Element>& elements) {
+    const auto present = BERTH_TRY(query_elements(table, elements));
+    return std::all_of(present.begin(), present.end(),
+                       [&](const auto& comment) { return comment && *comment == tag; });
+}
+
+// DEL by expiry instead of deletion. The kernel frees a deleted element only after an RCU grace
+// period, and until it has, releasing ANY nf_tables socket waits for that under the namespace's
+// commit mutex: in a teardown, every plugin's exit and the next plugin's commit wait one grace
+// period each. An element whose timeout is updated to kExpireAfterMs is gone for packet lookups,
+// listings and new ADDs of the same key within one jiffy, and the set's garbage collector frees
+// it later without making anyone wait. This polls until the elements are gone, so DEL still
+// returns only once they are.
+//
+// EOPNOTSUPP: the kernel cannot; EINVAL: a set made before the timeout flag; EEXIST: a key maps
+// to another value; ETIMEDOUT: still there after 200 ms. The caller deletes on those.
+Result<void> expire_elements(const StaticTable& table, std::string_view tag,
+                             const std::vector<Element>& elements) {
+    if (!kernel_updates_element_timeouts())
+        return Error(EOPNOTSUPP) << "nftables: this kernel does not update element timeouts";
+    BERTH_TRY(send_elements(table, tag, elements, ElementOp::kExpire));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    for (;;) {
+        if (all_absent(BERTH_TRY(query_elements(table, elements)))) return {};
+        if (std::chrono::steady_clock::now() > deadline)
+            return Error(ETIMEDOUT) << "nftables: elements of " << tag << " in table "
+                                    << table.ref() << " did not expire";
+        const timespec tick{0, 250'000};
+        ::nanosleep(&tick, nullptr);
+    }
+}
+
 std::string element_text(const Element& e, const std::string& comment) {
     std::string s = e.key;
     if (e.tagged) s += " comment " + comment;
@@ -119,7 +177,9 @@ std::string SetDecl::spec() const {
     std::string s = "type " + join_types(key_types);
     if (!value_types.empty()) s += " : " + join_types(value_types);
     s += ";";
-    if (interval) s += " flags interval;";
+    // Elements of the other sets are the attachments' own, and DEL expires them (see
+    // expire_elements below), which needs the timeout flag.
+    s += interval ? " flags interval;" : " flags timeout;";
     return s;
 }
 
@@ -242,10 +302,16 @@ Result<void> add_elements(const StaticTable& table, std::string_view tag,
 
 Result<void> delete_elements(const StaticTable& table, std::string_view tag,
                              const std::vector<Element>& elements, bool known) {
-    if (known) {
+    if (known && BERTH_TRY(held_by(table, tag, elements))) {
+        auto expired = expire_elements(table, tag, elements);
+        if (expired) return {};
+        const int err = expired.error().errno_value();
+        if (err != EOPNOTSUPP && err != EINVAL && err != EEXIST && err != ETIMEDOUT)
+            return std::move(expired).error();
         auto r = send_elements(table, tag, elements, ElementOp::kDelete);
         if (r || r.error().errno_value() != ENOENT) return r;
     }
+    // Some key is missing or another attachment's, or the caller does not know the keys.
     Context* ctx = BERTH_TRY(thread_context());
     ListedTable listed = BERTH_TRY(list_table(*ctx, table));
     const std::vector<Element> ours = tagged_with(listed, tag);

@@ -9,10 +9,15 @@
 //        missing (ENOENT), the whole create script runs instead, in ONE transaction: add table,
 //        sets and chains (no-ops when present), flush the chains and add the static rules again,
 //        then the elements. Two creators racing converge: each flush+add is atomic.
-//   DEL  `delete element` of the keys the caller knows. When one is missing (ENOENT: deleted
-//        already, or never added, or the caller does not know the keys), DEL falls back to
-//        listing this table once and deleting the elements tagged with the attachment, so it
-//        stays idempotent. DEL never deletes the table: a concurrent ADD could be using it.
+//   DEL  the keys the caller knows are looked up (their comments must be the attachment's tag)
+//        and expired: a timeout update, gone within a jiffy and freed by the set's garbage
+//        collector, because a deletion makes every nf_tables socket release wait for an RCU
+//        grace period (element_table.cpp). On kernels before 6.12, or tables made before the
+//        timeout flag, `delete element` of the keys instead. When one is missing or not the
+//        attachment's (deleted already, never added, or the caller does not know the keys),
+//        DEL falls back to listing this table once and deleting the elements tagged with the
+//        attachment, so it stays idempotent. DEL never deletes the table: a concurrent ADD
+//        could be using it.
 //   GC   lists once, deletes the elements of attachments not valid, and the table when no
 //        tagged element is left.
 //   CHECK lists once and looks for the attachment's elements.
@@ -36,7 +41,8 @@ struct SetDecl {
     std::vector<std::string> value_types;  // empty for a set
     bool interval = false;
 
-    // `type a . b : c . d; flags interval;` (the part inside braces).
+    // `type a . b : c . d; flags interval;` (the part inside braces); sets that are not
+    // interval sets get `flags timeout;`.
     std::string spec() const;
 };
 
@@ -107,9 +113,9 @@ Result<ListedTable> list_table(Context& ctx, const StaticTable& table);
 // missing does the create script run, through libnftables (thread_context()).
 Result<void> add_elements(const StaticTable& table, std::string_view tag,
                           const std::vector<Element>& elements);
-// DEL: deletes the tagged `elements` by key in one transaction (raw messages); when that fails
-// with ENOENT (or `elements` is empty and `known` is false), deletes every element tagged `tag`
-// found by listing (libnftables). No table: success.
+// DEL: expires (or deletes) the tagged `elements` by key in one transaction (raw messages) and
+// returns once they are gone; when one is missing or another's (or `known` is false), deletes
+// every element tagged `tag` found by listing (libnftables). No table: success.
 Result<void> delete_elements(const StaticTable& table, std::string_view tag,
                              const std::vector<Element>& elements, bool known = true);
 // GC: deletes the elements whose tag `drop(tag)` selects; deletes the table when no tagged

@@ -1,6 +1,7 @@
 #include "net/nft/element_wire.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -159,6 +160,7 @@ Result<WireBatch> encode_element_batch(const StaticTable& table, std::string_vie
                                        uint32_t first_seq) {
     const uint8_t family = BERTH_TRY(family_number(table.family));
     const bool add = op == ElementOp::kAdd;
+    const bool expire = op == ElementOp::kExpire;
     if (add && (tag.empty() || tag.size() > 127))
         return Error(EINVAL) << "element comment: tag of " << tag.size() << " bytes";
 
@@ -179,7 +181,7 @@ Result<WireBatch> encode_element_batch(const StaticTable& table, std::string_vie
         } else {
             WireElement w;
             w.key = BERTH_TRY(encode_data(set->key_types, e.key));
-            if (add && !set->value_types.empty())
+            if ((add || expire) && !set->value_types.empty())
                 w.value = BERTH_TRY(encode_data(set->value_types, e.value));
             w.comment = add && e.tagged;
             wire.push_back(std::move(w));
@@ -190,7 +192,7 @@ Result<WireBatch> encode_element_batch(const StaticTable& table, std::string_vie
                     return o.key == w.key && o.flags == w.flags && o.value == w.value;
                 }))
                 continue;
-            payload += 64 + w.key.size() + w.value.size() + (w.comment ? tag.size() + 8 : 0);
+            payload += 80 + w.key.size() + w.value.size() + (w.comment ? tag.size() + 8 : 0);
             it->second.push_back(std::move(w));
         }
     }
@@ -219,8 +221,8 @@ Result<WireBatch> encode_element_batch(const StaticTable& table, std::string_vie
     nlmsghdr* nlh = put_message(batch.bytes, used, NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, seq++,
                                 AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
     finish_message(nlh, used);
-    const uint16_t type =
-        (NFNL_SUBSYS_NFTABLES << 8) | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+    const uint16_t type = (NFNL_SUBSYS_NFTABLES << 8) |
+                          (op == ElementOp::kDelete ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM);
     const uint16_t flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE : 0);
     for (const auto& [set, wire] : per_set) {
         nlh = put_message(batch.bytes, used, type, flags, seq++, family, 0);
@@ -232,6 +234,7 @@ Result<WireBatch> encode_element_batch(const StaticTable& table, std::string_vie
             put_data(nlh, NFTA_SET_ELEM_KEY, w.key);
             if (!w.value.empty()) put_data(nlh, NFTA_SET_ELEM_DATA, w.value);
             if (w.flags) mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(w.flags));
+            if (expire) mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(kExpireAfterMs));
             if (w.comment) {
                 Bytes udata{kUdataComment, static_cast<uint8_t>(tag.size() + 1)};
                 udata.insert(udata.end(), tag.begin(), tag.end());
@@ -249,6 +252,89 @@ Result<WireBatch> encode_element_batch(const StaticTable& table, std::string_vie
     finish_message(nlh, used);
     batch.bytes.resize(used);
     return batch;
+}
+
+Result<WireQuery> encode_element_queries(const StaticTable& table,
+                                         const std::vector<Element>& elements, uint32_t first_seq) {
+    const uint8_t family = BERTH_TRY(family_number(table.family));
+    WireQuery q;
+    q.first_seq = first_seq;
+    std::vector<std::pair<const SetDecl*, Bytes>> keys;
+    size_t payload = 0;
+    for (size_t i = 0; i < elements.size(); i++) {
+        const Element& e = elements[i];
+        if (!e.tagged) continue;
+        const SetDecl* set = table.set(e.set);
+        if (!set)
+            return Error(EINVAL) << "element: table " << table.name << " has no set " << e.set;
+        if (set->interval)
+            return Error(EINVAL) << "element: interval set " << set->name << " is not queried";
+        keys.emplace_back(set, BERTH_TRY(encode_data(set->key_types, e.key)));
+        q.index.push_back(i);
+        payload += 128 + table.name.size() + set->name.size() + keys.back().second.size();
+    }
+    q.bytes.assign(payload, 0);
+    size_t used = 0;
+    uint32_t seq = first_seq;
+    for (const auto& [set, key] : keys) {
+        nlmsghdr* nlh = put_message(q.bytes, used, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM,
+                                    NLM_F_REQUEST | NLM_F_ACK, seq++, family, 0);
+        mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table.name.c_str());
+        mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set->name.c_str());
+        nlattr* list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+        nlattr* elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+        put_data(nlh, NFTA_SET_ELEM_KEY, key);
+        mnl_attr_nest_end(nlh, elem);
+        mnl_attr_nest_end(nlh, list);
+        finish_message(nlh, used);
+    }
+    q.bytes.resize(used);
+    return q;
+}
+
+namespace {
+
+// The first attribute of `type` among the `len` bytes of attributes at `start`.
+const nlattr* find_attr(const void* start, size_t len, uint16_t type) {
+    auto* a = static_cast<const nlattr*>(start);
+    int left = static_cast<int>(len);
+    for (; mnl_attr_ok(a, left); a = mnl_attr_next(a)) {
+        left -= static_cast<int>(MNL_ALIGN(a->nla_len));
+        if (mnl_attr_get_type(a) == type) return a;
+    }
+    return nullptr;
+}
+
+const nlattr* find_nested(const nlattr* nest, uint16_t type) {
+    return nest ? find_attr(mnl_attr_get_payload(nest), mnl_attr_get_payload_len(nest), type)
+                : nullptr;
+}
+
+}  // namespace
+
+std::string element_comment(const nlmsghdr* nlh) {
+    // NFTA_SET_ELEM_LIST_ELEMENTS { NFTA_LIST_ELEM { ..., NFTA_SET_ELEM_USERDATA } }: the user
+    // data is a TLV list ({type, length, value}), nft's comment being type 0 with its NUL.
+    if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nfgenmsg))) return {};
+    const nlattr* list = find_attr(mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)),
+                                   nlh->nlmsg_len - MNL_ALIGN(mnl_nlmsg_size(sizeof(nfgenmsg))),
+                                   NFTA_SET_ELEM_LIST_ELEMENTS);
+    const nlattr* udata = find_nested(find_nested(list, NFTA_LIST_ELEM), NFTA_SET_ELEM_USERDATA);
+    if (!udata) return {};
+    const auto* p = static_cast<const uint8_t*>(mnl_attr_get_payload(udata));
+    size_t left = mnl_attr_get_payload_len(udata);
+    while (left >= 2) {
+        const uint8_t type = p[0], len = p[1];
+        if (len > left - 2) break;
+        if (type == kUdataComment) {
+            std::string c(reinterpret_cast<const char*>(p + 2), len);
+            if (!c.empty() && c.back() == '\0') c.pop_back();
+            return c;
+        }
+        p += 2 + len;
+        left -= 2 + len;
+    }
+    return {};
 }
 
 }  // namespace berth::net::nft

@@ -20,6 +20,8 @@
 #include "base/result.h"
 #include "net/nft/element_table.h"
 
+struct nlmsghdr;
+
 namespace berth::net::nft {
 
 // The bytes of `text` for a key or value of `types` (one type: that type's size; several: a
@@ -27,7 +29,10 @@ namespace berth::net::nft {
 Result<std::vector<uint8_t>> encode_data(const std::vector<std::string>& types,
                                          std::string_view text);
 
-enum class ElementOp { kAdd, kDelete };
+enum class ElementOp { kAdd, kDelete, kExpire };
+
+// How long an expired element lives on: the least the kernel takes (it rounds up to one jiffy).
+inline constexpr uint64_t kExpireAfterMs = 1;
 
 // One transaction ready to send. The set messages have sequence numbers first_seq + 1 ...
 // first_seq + sets.size() (the batch's BEGIN is first_seq, its END the one after the last set),
@@ -40,11 +45,28 @@ struct WireBatch {
 
 // kAdd: every element (tagged ones with the tag as comment), NLM_F_CREATE without NLM_F_EXCL so
 // an identical element is no error. kDelete: the keys of the tagged elements only (untagged ones
-// are shared: see element_table.h). EINVAL for an unknown set or an element that does not parse;
-// an empty batch (no set message) when nothing is left to send.
+// are shared: see element_table.h). kExpire: the tagged elements again, key and value, with a
+// timeout of kExpireAfterMs and neither NLM_F_CREATE nor NLM_F_EXCL, which on a set with the
+// timeout flag updates an existing element's timeout (Linux 6.12+). EINVAL for an unknown set or
+// an element that does not parse; an empty batch (no set message) when nothing is left to send.
 Result<WireBatch> encode_element_batch(const StaticTable& table, std::string_view tag,
                                        const std::vector<Element>& elements, ElementOp op,
                                        uint32_t first_seq);
+
+// One NFT_MSG_GETSETELEM per tagged element of `elements` (not a batch: each is answered on its
+// own), with sequence numbers first_seq, first_seq + 1, ... and NLM_F_ACK: a found element's
+// reply comes before its acknowledgement, a missing one is an ENOENT acknowledgement. `index`
+// maps each message to its element in `elements`.
+struct WireQuery {
+    std::vector<uint8_t> bytes;
+    uint32_t first_seq = 0;
+    std::vector<size_t> index;
+};
+Result<WireQuery> encode_element_queries(const StaticTable& table,
+                                         const std::vector<Element>& elements, uint32_t first_seq);
+
+// The comment of the (first) element of a NFT_MSG_NEWSETELEM message, "" when it has none.
+std::string element_comment(const nlmsghdr* nlh);
 
 // NFPROTO_* of a table family name ("inet", "bridge", "ip", "ip6", "arp", "netdev").
 Result<uint8_t> family_number(std::string_view family);
