@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "base/file.h"
+#include "base/log.h"
 #include "base/scope_guard.h"
 #include "engine/detach_keys.h"
 #include "engine/task_info.h"
@@ -117,7 +118,10 @@ Result<AttachEnd> attach_session(BorrowedFd sock, const AttachOptions& o) {
                 if (sig == SIGWINCH) {
                     send_window_size(o.task_dir);
                 } else if (o.proxy_signals) {
-                    (void)control_request(o.task_dir, "kill " + std::to_string(sig));
+                    auto sent = control_request(o.task_dir, "kill " + std::to_string(sig));
+                    if (!sent)
+                        log::warn("passing signal " + std::to_string(sig) +
+                                  " to the container: " + sent.error().what());
                 } else {
                     return AttachEnd::kDetached;
                 }

@@ -19,7 +19,7 @@ import termios
 import time
 import uuid
 
-from engine_helpers import IMAGE, REQUIREMENTS, RUNTIME, _wait_for
+from engine_helpers import IMAGE, REQUIREMENTS, RUNTIME, _wait_for, processes
 
 pytestmark = list(REQUIREMENTS)
 
@@ -256,9 +256,14 @@ def test_run_it_terminal_size_and_mode(berth):
         t.send("stty size\r")
         t.expect(r"40 120\r\n")
         # ^C is a byte for the container's line discipline: sh stays, berth stays.
-        t.send("sleep 100\r")
-        time.sleep(0.5)
+        # Only once sleep runs: a ^C between the shell's fork and the child's reset of SIGINT to
+        # the default is lost, and sleep would outlive the test.
+        naps = str(1000 + uuid.uuid4().int % 9000)
+        t.send(f"sleep {naps}\r")
+        _wait_for(lambda: any(argv[:2] == ["sleep", naps] for _, argv in processes()),
+                  what=f"sleep {naps} running")
         t.send(b"\x03")
+        t.expect(r"\^C")
         t.expect(r"# ")
         t.send("exit 5\r")
         assert t.wait() == 5
