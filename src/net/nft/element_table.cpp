@@ -309,6 +309,7 @@ Result<void> delete_elements(const StaticTable& table, std::string_view tag,
         if (err != EOPNOTSUPP && err != EINVAL && err != EEXIST && err != ETIMEDOUT)
             return std::move(expired).error();
         auto r = send_elements(table, tag, elements, ElementOp::kDelete);
+        if (r) note_deletion();
         if (r || r.error().errno_value() != ENOENT) return r;
     }
     // Some key is missing or another attachment's, or the caller does not know the keys.
@@ -317,6 +318,7 @@ Result<void> delete_elements(const StaticTable& table, std::string_view tag,
     const std::vector<Element> ours = tagged_with(listed, tag);
     const std::string del = delete_elements_script(table, ours);
     if (del.empty()) return {};
+    note_deletion();
     return ctx->apply(del);
 }
 
@@ -334,6 +336,7 @@ Result<void> gc_elements(Context& ctx, const StaticTable& table,
             kept++;
         }
     }
+    note_deletion();
     if (kept == 0) return ctx.apply("delete table " + table.ref() + "\n");
     const std::string del = delete_elements_script(table, stale);
     if (del.empty()) return {};

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <ctime>
 #include <optional>
@@ -127,7 +128,16 @@ Result<void> apply(std::string_view script) {
     return ctx->apply(script);
 }
 
+namespace {
+std::atomic<bool> deletion_noted{false};
+}  // namespace
+
+void note_deletion() {
+    deletion_noted.store(true, std::memory_order_relaxed);
+}
+
 Result<void> defer_socket_release() {
+    if (!deletion_noted.load(std::memory_order_relaxed)) return {};
     // The holder first waits out a grace period, so that by the time it releases the sockets the
     // kernel's own work has usually freed the elements already. Otherwise the release would
     // flush that work while holding the nf_tables commit mutex, and the next plugin's

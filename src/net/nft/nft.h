@@ -48,8 +48,11 @@ Result<Context*> thread_context();
 // the release of an nf_tables socket wait for that (nft_rcv_nl_event, NETLINK_URELEASE): 5-17 ms
 // at a plugin's exit. After a deletion, hand this process's sockets to a detached holder
 // (base/detached_holder.h) so the wait is the holder's; the deletion itself is already
-// committed and visible.
+// committed and visible. Without a deletion noted (note_deletion()) there is nothing to wait
+// for (element additions and timeout updates are freed at commit), and no holder is made.
 Result<void> defer_socket_release();
+// Records that this process committed a deletion of nftables objects or elements.
+void note_deletion();
 
 // thread_context() + apply(): one transaction in the calling thread's network namespace.
 Result<void> apply(std::string_view script);
