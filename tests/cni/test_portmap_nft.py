@@ -400,6 +400,19 @@ def test_port_reused_at_once_and_stale_del_leaves_the_new_holder(topo):
     assert topo.client(topo.out, "tcp", "192.168.99.1", 8082).startswith("fail")
 
 
+def test_many_mappings_are_removed_by_del(topo):
+    # 200 mappings on a dual-stack attachment: far more elements than one socket buffer holds
+    # answers for when DEL looks them all up at once.
+    mappings = [{"hostPort": 20000 + i, "containerPort": 80, "protocol": "tcp"} for i in range(200)]
+    conf = topo.config(mappings=mappings)
+    assert topo.plugin("ADD", conf)[0] == 0
+    held = topo.tagged()
+    assert list(held) == ["berth:ctr1:eth0"] and held["berth:ctr1:eth0"] >= 400
+    assert topo.plugin("DEL", conf) == (0, None)
+    assert topo.tagged() == {}
+    assert topo.plugin("DEL", conf) == (0, None)
+
+
 def test_udp_conntrack_of_earlier_flows_cleared(topo):
     topo.start_server()
     # A UDP flow to the host port before the mapping exists: conntrack remembers it un-NATed.

@@ -9,6 +9,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -374,6 +375,39 @@ TEST(NftElementWire, CommentOfAnElementAsTheKernelAnswers) {
     begin = reinterpret_cast<nlmsghdr*>(bytes.data());
     msg = reinterpret_cast<nlmsghdr*>(bytes.data() + MNL_ALIGN(begin->nlmsg_len));
     EXPECT_EQ(element_comment(msg), "");
+}
+
+TEST(NftElementWire, CommentOfATruncatedOrGarbledAnswerStaysInBounds) {
+    auto batch = encode_element_batch(sample_table(), "berth:c9:eth1",
+                                      {{"masq4", "10.80.0.9", "", true}}, ElementOp::kAdd, 1);
+    ASSERT_TRUE(batch);
+    const Bytes whole = batch->bytes;
+    const auto* first = reinterpret_cast<const nlmsghdr*>(whole.data());
+    const size_t at = MNL_ALIGN(first->nlmsg_len);
+    const uint32_t len = reinterpret_cast<const nlmsghdr*>(whole.data() + at)->nlmsg_len;
+    // Every shorter length the header could claim: only what lies inside it is read (the
+    // buffer is cut to the claimed length, so ASan sees any read past it).
+    for (uint32_t cut = 0; cut <= len; cut++) {
+        Bytes msg(whole.begin() + static_cast<std::ptrdiff_t>(at),
+                  whole.begin() + static_cast<std::ptrdiff_t>(at + std::max<uint32_t>(cut, 16)));
+        reinterpret_cast<nlmsghdr*>(msg.data())->nlmsg_len = cut;
+        const std::string c = element_comment(reinterpret_cast<const nlmsghdr*>(msg.data()));
+        EXPECT_TRUE(c.empty() || c == "berth:c9:eth1") << cut;
+    }
+    // Every byte of the user data's TLV garbled in turn: never a read beyond the attribute.
+    Bytes msg(whole.begin() + static_cast<std::ptrdiff_t>(at),
+              whole.begin() + static_cast<std::ptrdiff_t>(at + len));
+    const std::string tag = "berth:c9:eth1";
+    auto pos = std::search(msg.begin(), msg.end(), tag.begin(), tag.end());
+    ASSERT_NE(pos, msg.end());
+    const size_t tlv = static_cast<size_t>(pos - msg.begin()) - 2;
+    for (size_t i = tlv; i < tlv + 2; i++) {
+        for (int v : {0, 1, 0x7f, 0xff}) {
+            Bytes g = msg;
+            g[i] = static_cast<uint8_t>(v);
+            (void)element_comment(reinterpret_cast<const nlmsghdr*>(g.data()));
+        }
+    }
 }
 
 TEST(NftElementWire, BridgeFamilyAndErrors) {

@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -130,27 +132,39 @@ Result<void> send_elements(const StaticTable& table, std::string_view tag,
 Result<std::vector<std::optional<std::string>>> query_elements(
     const StaticTable& table, const std::vector<Element>& elements) {
     ThreadSocket* ts = BERTH_TRY(thread_socket());
-    const WireQuery q = BERTH_TRY(encode_element_queries(table, elements, ts->seq));
-    std::vector<std::optional<std::string>> out(q.index.size());
-    if (q.index.empty()) return out;
-    ts->seq += static_cast<uint32_t>(q.index.size());
-    const uint32_t last = q.first_seq + static_cast<uint32_t>(q.index.size()) - 1;
-    const std::vector<int> acks =
-        BERTH_TRY_CTX(exchange(*ts, q.bytes, q.first_seq, last, q.first_seq, last,
-                               [&](uint32_t seq, const nlmsghdr* nlh) {
-                                   out[seq - q.first_seq] = element_comment(nlh);
-                               }),
-                      "nftables: get element " + table.ref());
-    for (size_t i = 0; i < acks.size(); i++) {
-        if (acks[i] == ENOENT) {
-            out[i].reset();
-        } else if (acks[i] != 0) {
-            errno = acks[i];
-            return ErrnoError() << "nftables: get element { " << elements[q.index[i]].key
-                                << " } in set " << elements[q.index[i]].set << " of table "
-                                << table.ref();
-        } else if (!out[i]) {
-            out[i] = std::string();  // acknowledged without an answer: present, no comment
+    std::vector<std::optional<std::string>> out;
+    // Each answer is a full NEWSETELEM message: sent all at once, a few hundred would overrun the
+    // socket's receive buffer (ENOBUFS) before the first is read. A chunk's answers are read
+    // before the next chunk goes out.
+    constexpr size_t kChunk = 32;
+    for (size_t from = 0; from < elements.size(); from += kChunk) {
+        const std::vector<Element> chunk(elements.begin() + static_cast<std::ptrdiff_t>(from),
+                                         elements.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                                elements.size(), from + kChunk)));
+        const WireQuery q = BERTH_TRY(encode_element_queries(table, chunk, ts->seq));
+        if (q.index.empty()) continue;
+        ts->seq += static_cast<uint32_t>(q.index.size());
+        const size_t base = out.size();
+        out.resize(base + q.index.size());
+        const uint32_t last = q.first_seq + static_cast<uint32_t>(q.index.size()) - 1;
+        const std::vector<int> acks =
+            BERTH_TRY_CTX(exchange(*ts, q.bytes, q.first_seq, last, q.first_seq, last,
+                                   [&](uint32_t seq, const nlmsghdr* nlh) {
+                                       out[base + seq - q.first_seq] = element_comment(nlh);
+                                   }),
+                          "nftables: get element " + table.ref());
+        for (size_t i = 0; i < acks.size(); i++) {
+            std::optional<std::string>& slot = out[base + i];
+            if (acks[i] == ENOENT) {
+                slot.reset();
+            } else if (acks[i] != 0) {
+                const Element& e = chunk[q.index[i]];
+                errno = acks[i];
+                return ErrnoError() << "nftables: get element { " << e.key << " } in set " << e.set
+                                    << " of table " << table.ref();
+            } else if (!slot) {
+                slot = std::string();  // acknowledged without an answer: present, no comment
+            }
         }
     }
     return out;

@@ -20,7 +20,8 @@ Result<void> send_elements(const StaticTable& table, std::string_view tag,
                            const std::vector<Element>& elements, ElementOp op);
 
 // Per tagged element of `elements` (in order): its comment when the set holds its key, nullopt
-// when not (no such element, set or table). One NFT_MSG_GETSETELEM each, sent together.
+// when not (no such element, set or table). One NFT_MSG_GETSETELEM each, sent in chunks whose
+// answers fit the socket's receive buffer.
 Result<std::vector<std::optional<std::string>>> query_elements(
     const StaticTable& table, const std::vector<Element>& elements);
 

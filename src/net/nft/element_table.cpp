@@ -117,7 +117,7 @@ Result<bool> held_by(const StaticTable& table, std::string_view tag,
 // returns only once they are.
 //
 // EOPNOTSUPP: the kernel cannot; EINVAL: a set made before the timeout flag; EEXIST: a key maps
-// to another value; ETIMEDOUT: still there after 200 ms. The caller deletes on those.
+// to another value; the caller deletes by key on those. ETIMEDOUT: still there after 200 ms.
 Result<void> expire_elements(const StaticTable& table, std::string_view tag,
                              const std::vector<Element>& elements) {
     if (!kernel_updates_element_timeouts())
@@ -129,7 +129,7 @@ Result<void> expire_elements(const StaticTable& table, std::string_view tag,
         if (std::chrono::steady_clock::now() > deadline)
             return Error(ETIMEDOUT) << "nftables: elements of " << tag << " in table "
                                     << table.ref() << " did not expire";
-        const timespec tick{0, 250'000};
+        const timespec tick{0, 1'000'000};  // the expiry has a jiffy's granularity
         ::nanosleep(&tick, nullptr);
     }
 }
@@ -294,7 +294,8 @@ Result<void> add_elements(const StaticTable& table, std::string_view tag,
     auto r = send_elements(table, tag, elements, ElementOp::kAdd);
     if (r || r.error().errno_value() != ENOENT) return r;
     // No table, or an older one without some set: create (or complete) it in the same
-    // transaction as the elements.
+    // transaction as the elements. (A set made before the timeout flag cannot be re-declared
+    // with it: completing such a table fails with EEXIST until its last attachment is gone.)
     const std::string add = BERTH_TRY(add_elements_script(table, tag, elements));
     Context* ctx = BERTH_TRY(thread_context());
     return ctx->apply(create_script(table) + add);
@@ -302,15 +303,20 @@ Result<void> add_elements(const StaticTable& table, std::string_view tag,
 
 Result<void> delete_elements(const StaticTable& table, std::string_view tag,
                              const std::vector<Element>& elements, bool known) {
-    if (known && BERTH_TRY(held_by(table, tag, elements))) {
+    // A failed lookup is no reason to fail: the listing below finds the same.
+    auto held = known ? held_by(table, tag, elements) : Result<bool>(false);
+    if (held && *held) {
         auto expired = expire_elements(table, tag, elements);
         if (expired) return {};
         const int err = expired.error().errno_value();
-        if (err != EOPNOTSUPP && err != EINVAL && err != EEXIST && err != ETIMEDOUT)
-            return std::move(expired).error();
-        auto r = send_elements(table, tag, elements, ElementOp::kDelete);
-        if (r) note_deletion();
-        if (r || r.error().errno_value() != ENOENT) return r;
+        if (err == EOPNOTSUPP || err == EINVAL || err == EEXIST) {
+            auto r = send_elements(table, tag, elements, ElementOp::kDelete);
+            if (r) note_deletion();
+            if (r || r.error().errno_value() != ENOENT) return r;
+        }
+        // ETIMEDOUT: an ADD of the same key and value in the jiffy before the expiry took the
+        // element back (it keeps its old comment, so it still reads as ours); the listing
+        // below removes it by our tag, as a delete would have without the expiry.
     }
     // Some key is missing or another attachment's, or the caller does not know the keys.
     Context* ctx = BERTH_TRY(thread_context());
@@ -336,10 +342,13 @@ Result<void> gc_elements(Context& ctx, const StaticTable& table,
             kept++;
         }
     }
-    note_deletion();
-    if (kept == 0) return ctx.apply("delete table " + table.ref() + "\n");
+    if (kept == 0) {
+        note_deletion();
+        return ctx.apply("delete table " + table.ref() + "\n");
+    }
     const std::string del = delete_elements_script(table, stale);
     if (del.empty()) return {};
+    note_deletion();
     return ctx.apply(del);
 }
 
