@@ -353,8 +353,10 @@ TEST(NftElementWire, QueriesAreOneGetPerTaggedElement) {
     EXPECT_TRUE(msgs[1].elements[0].value.empty());
 
     StaticTable t = sample_table();
-    EXPECT_FALSE(encode_element_queries(t, {{"subnets4", "10.0.0.0/8", "", true}}, 1));
-    EXPECT_FALSE(encode_element_queries(t, {{"nosuch", "10.0.0.1", "", true}}, 1));
+    EXPECT_FALSE(
+        encode_element_queries(t, std::vector<Element>{{"subnets4", "10.0.0.0/8", "", true}}, 1));
+    EXPECT_FALSE(
+        encode_element_queries(t, std::vector<Element>{{"nosuch", "10.0.0.1", "", true}}, 1));
 }
 
 TEST(NftElementWire, CommentOfAnElementAsTheKernelAnswers) {
@@ -394,20 +396,26 @@ TEST(NftElementWire, CommentOfATruncatedOrGarbledAnswerStaysInBounds) {
         const std::string c = element_comment(reinterpret_cast<const nlmsghdr*>(msg.data()));
         EXPECT_TRUE(c.empty() || c == "berth:c9:eth1") << cut;
     }
-    // Every byte of the user data's TLV garbled in turn: never a read beyond the attribute.
+    // The comment's type and length bytes garbled: another type is no comment, a length past
+    // the attribute is read as nothing, a shorter one as that much of the comment.
     Bytes msg(whole.begin() + static_cast<std::ptrdiff_t>(at),
               whole.begin() + static_cast<std::ptrdiff_t>(at + len));
     const std::string tag = "berth:c9:eth1";
     auto pos = std::search(msg.begin(), msg.end(), tag.begin(), tag.end());
     ASSERT_NE(pos, msg.end());
-    const size_t tlv = static_cast<size_t>(pos - msg.begin()) - 2;
-    for (size_t i = tlv; i < tlv + 2; i++) {
-        for (int v : {0, 1, 0x7f, 0xff}) {
-            Bytes g = msg;
-            g[i] = static_cast<uint8_t>(v);
-            (void)element_comment(reinterpret_cast<const nlmsghdr*>(g.data()));
-        }
-    }
+    const size_t type_at = static_cast<size_t>(pos - msg.begin()) - 2;
+    const auto garbled = [&](size_t i, uint8_t v) {
+        Bytes g = msg;
+        g[i] = v;
+        return element_comment(reinterpret_cast<const nlmsghdr*>(g.data()));
+    };
+    EXPECT_EQ(garbled(type_at, 0), tag);
+    EXPECT_EQ(garbled(type_at, 1), "");
+    EXPECT_EQ(garbled(type_at, 0xff), "");
+    EXPECT_EQ(garbled(type_at + 1, 0), "");
+    EXPECT_EQ(garbled(type_at + 1, 1), "b");
+    EXPECT_EQ(garbled(type_at + 1, 0x7f), "");
+    EXPECT_EQ(garbled(type_at + 1, 0xff), "");
 }
 
 TEST(NftElementWire, BridgeFamilyAndErrors) {

@@ -8,11 +8,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace berth::net::nft {
@@ -138,9 +138,8 @@ Result<std::vector<std::optional<std::string>>> query_elements(
     // before the next chunk goes out.
     constexpr size_t kChunk = 32;
     for (size_t from = 0; from < elements.size(); from += kChunk) {
-        const std::vector<Element> chunk(elements.begin() + static_cast<std::ptrdiff_t>(from),
-                                         elements.begin() + static_cast<std::ptrdiff_t>(std::min(
-                                                                elements.size(), from + kChunk)));
+        const std::span<const Element> chunk =
+            std::span(elements).subspan(from, std::min(kChunk, elements.size() - from));
         const WireQuery q = BERTH_TRY(encode_element_queries(table, chunk, ts->seq));
         if (q.index.empty()) continue;
         ts->seq += static_cast<uint32_t>(q.index.size());

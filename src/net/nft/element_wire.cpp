@@ -255,7 +255,7 @@ Result<WireBatch> encode_element_batch(const StaticTable& table, std::string_vie
 }
 
 Result<WireQuery> encode_element_queries(const StaticTable& table,
-                                         const std::vector<Element>& elements, uint32_t first_seq) {
+                                         std::span<const Element> elements, uint32_t first_seq) {
     const uint8_t family = BERTH_TRY(family_number(table.family));
     WireQuery q;
     q.first_seq = first_seq;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,7 +64,7 @@ struct WireQuery {
     std::vector<size_t> index;
 };
 Result<WireQuery> encode_element_queries(const StaticTable& table,
-                                         const std::vector<Element>& elements, uint32_t first_seq);
+                                         std::span<const Element> elements, uint32_t first_seq);
 
 // The comment of the (first) element of a NFT_MSG_NEWSETELEM message, "" when it has none.
 std::string element_comment(const nlmsghdr* nlh);
