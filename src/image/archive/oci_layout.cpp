@@ -214,9 +214,11 @@ Result<void> export_layout(const ContentStore& store, const std::vector<NamedIma
             std::string tag = tag_of(name);
             if (!tag.empty()) entry.annotations[std::string(kRefNameAnnotation)] = tag;
             entry.annotations[std::string(kContainerdNameAnnotation)] = name;
-            // A name exported again replaces its older entry.
+            // A name exported again replaces its older entry. (A named copy: clang before 16
+            // cannot capture a structured binding.)
+            const std::string& wanted = name;
             std::erase_if(index.manifests,
-                          [&](const Descriptor& old) { return name_of(old) == name; });
+                          [&](const Descriptor& old) { return name_of(old) == wanted; });
         }
         index.manifests.push_back(std::move(entry));
     }
